@@ -36,7 +36,9 @@ class Charset:
             if len(ch) != 1:
                 raise ValueError(f"charset {self.name!r}: entry {i} is {ch!r}, not one character")
             if ch in seen:
-                raise ValueError(f"charset {self.name!r}: duplicate character {ch!r} (entries {seen[ch]} and {i})")
+                raise ValueError(
+                    f"charset {self.name!r}: duplicate character {ch!r} (entries {seen[ch]} and {i})"
+                )
             seen[ch] = i + 1
         object.__setattr__(self, "_index", seen)
 
@@ -66,7 +68,9 @@ class Charset:
     @classmethod
     def of_size(cls, num_classes: int) -> Charset:
         """A placeholder charset with ``num_classes`` classes (blank included), e.g. 6625."""
-        return cls(tuple(chr(0x4E00 + i) for i in range(num_classes - 1)), name=f"size{num_classes}")
+        return cls(
+            tuple(chr(0x4E00 + i) for i in range(num_classes - 1)), name=f"size{num_classes}"
+        )
 
     # --- properties ---------------------------------------------------------------------
     @property

@@ -87,7 +87,9 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
     return meta
 
 
-def load_checkpoint(path: str | Path, device: str = "cpu") -> tuple[torch.nn.Module, dict[str, Any]]:
+def load_checkpoint(
+    path: str | Path, device: str = "cpu"
+) -> tuple[torch.nn.Module, dict[str, Any]]:
     """Rebuild the model named in the checkpoint and load its weights (strict, fp32)."""
     path = Path(path)
     if not path.is_file():
@@ -98,7 +100,9 @@ def load_checkpoint(path: str | Path, device: str = "cpu") -> tuple[torch.nn.Mod
     try:
         model.load_state_dict(sd, strict=True)
     except RuntimeError as e:
-        raise ModelError(f"{path}: weights do not match {meta['model_name']}: {str(e)[:300]}") from None
+        raise ModelError(
+            f"{path}: weights do not match {meta['model_name']}: {str(e)[:300]}"
+        ) from None
     return model.to(device).eval(), meta
 
 

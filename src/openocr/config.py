@@ -41,7 +41,9 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
     base = data.pop("base", None)
     if base is not None:
         base_path = (path.parent / base).resolve()
-        parent = yaml.safe_load(base_path.read_text(encoding="utf-8")) if base_path.is_file() else None
+        parent = (
+            yaml.safe_load(base_path.read_text(encoding="utf-8")) if base_path.is_file() else None
+        )
         if parent is None:
             raise ConfigError(f"{path}: base {base!r} not found at {base_path}")
         if "base" in parent:
@@ -147,7 +149,9 @@ def to_dict(obj: Any) -> dict[str, Any]:
     return dataclasses.asdict(obj)
 
 
-def load_config(cls: type[T], path: str | Path | None = None, overrides: list[str] | None = None) -> T:
+def load_config(
+    cls: type[T], path: str | Path | None = None, overrides: list[str] | None = None
+) -> T:
     """YAML preset (optional) + overrides -> validated dataclass ``cls``."""
     data = load_yaml(path) if path else {}
     data = apply_overrides(data, overrides)

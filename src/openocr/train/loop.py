@@ -1,0 +1,377 @@
+"""One training loop for recognition and detection: CPU (bf16 autocast, channels_last), CUDA
+(fp16 AMP) and multi-GPU DDP via torchrun; resumable checkpoints; EMA; JSONL metrics."""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import os
+import random
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..checkpoint import load_checkpoint, load_weights_into, read_metadata, save_checkpoint
+from ..config import TrainConfig, dump_yaml, to_dict
+from ..errors import ConfigError
+from ..models.registry import create_model
+from .optim import build_optimizer, build_scheduler
+from .stream import BatchStream
+from .tasks import build_task
+
+log = logging.getLogger("openocr.train")
+
+
+def _setup_logging(out: Path, rank: int) -> None:
+    if rank != 0:
+        logging.basicConfig(level=logging.WARNING)
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    fmt = logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S")
+    log.setLevel(logging.INFO)
+    log.handlers.clear()
+    for h in (logging.StreamHandler(), logging.FileHandler(out / "train.log")):
+        h.setFormatter(fmt)
+        log.addHandler(h)
+    log.propagate = False
+
+
+class EMA:
+    """Exponential moving average of the model's floating-point state."""
+
+    def __init__(self, model: torch.nn.Module, decay: float):
+        self.decay = decay
+        self.state = {k: v.detach().clone().float() for k, v in model.state_dict().items()}
+
+    @torch.no_grad()
+    def update(self, model: torch.nn.Module) -> None:
+        for k, v in model.state_dict().items():
+            if v.is_floating_point():
+                self.state[k].mul_(self.decay).add_(v.detach().float(), alpha=1 - self.decay)
+            else:
+                self.state[k].copy_(v)
+
+
+class Trainer:
+    """Build everything from a ``TrainConfig`` and run ``fit()``."""
+
+    def __init__(self, cfg: TrainConfig):
+        self.cfg = cfg
+        g = cfg.Global
+        self.rank = int(os.environ.get("RANK", 0))
+        self.world = int(os.environ.get("WORLD_SIZE", 1))
+        self.out = Path(g.output_dir)
+        _setup_logging(self.out, self.rank)
+        self.device = self._pick_device(g.device)
+        if self.world > 1:
+            backend = "nccl" if self.device.type == "cuda" else "gloo"
+            torch.distributed.init_process_group(backend)
+        if g.num_threads:
+            torch.set_num_threads(g.num_threads)
+        torch.manual_seed(g.seed)
+        np.random.seed(g.seed)
+        random.seed(g.seed)
+        self.precision = (
+            g.precision
+            if g.precision != "auto"
+            else ("fp16" if self.device.type == "cuda" else "bf16")
+        )
+        self.memory_format = torch.channels_last if g.channels_last else torch.contiguous_format
+
+        self.task = build_task(cfg)
+        kwargs = {**cfg.Model.kwargs, **self.task.build_model_kwargs()}
+        self.model = create_model(cfg.Model.name, **kwargs)
+        if self.model.task != cfg.Global.task:
+            raise ConfigError(
+                f"model {cfg.Model.name!r} is a {self.model.task} model but Global.task={cfg.Global.task!r}"
+            )
+        self.model.to(self.device).to(memory_format=self.memory_format)
+        if g.pretrained and not g.resume:
+            report = load_weights_into(self.model, g.pretrained)
+            log.info(
+                "fine-tuning from %s: %d missing, %d unexpected, %d shape-mismatched keys %s",
+                g.pretrained,
+                len(report["missing"]),
+                len(report["unexpected"]),
+                len(report["shape_mismatch"]),
+                {k: v[:5] for k, v in report.items() if v},
+            )
+        self.optimizer = build_optimizer(self.model, cfg.Optimizer)
+        self.scheduler = build_scheduler(self.optimizer, g.max_steps, cfg.Scheduler)
+        self.scaler = torch.amp.GradScaler(
+            "cuda", enabled=self.precision == "fp16" and self.device.type == "cuda"
+        )
+        self.ema = EMA(self.model, g.ema_decay) if g.ema_decay > 0 else None
+        self.step = 0
+        self.best: dict[str, Any] = {}
+        self.samples_seen = 0
+        self._rng_state: dict[str, Any] | None = None
+        if g.resume:
+            self._resume(Path(g.resume))
+        self.net = self.model
+        if self.world > 1:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.net = torch.nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
+        self._stop = False
+
+    # --- setup helpers ------------------------------------------------------------------
+    def _pick_device(self, name: str) -> torch.device:
+        if name == "auto":
+            name = "cuda" if torch.cuda.is_available() else "cpu"
+        if name.startswith("cuda"):
+            if not torch.cuda.is_available():
+                raise ConfigError("Global.device is cuda but no CUDA device is available")
+            local = int(os.environ.get("LOCAL_RANK", 0))
+            dev = torch.device(name if ":" in name else f"cuda:{local}")
+            torch.cuda.set_device(dev)
+            return dev
+        return torch.device("cpu")
+
+    def _autocast(self) -> Any:
+        if self.precision == "fp32":
+            return torch.autocast(self.device.type, enabled=False)
+        dtype = torch.bfloat16 if self.precision == "bf16" else torch.float16
+        return torch.autocast(self.device.type, dtype=dtype)
+
+    def _paths(self, tag: str) -> tuple[Path, Path]:
+        return self.out / f"{tag}.safetensors", self.out / f"{tag}_state.pt"
+
+    # --- checkpoints --------------------------------------------------------------------
+    def save(
+        self,
+        tag: str,
+        metrics: dict[str, Any] | None = None,
+        state_dict: dict[str, torch.Tensor] | None = None,
+    ) -> None:
+        if self.rank != 0:
+            return
+        weights, state = self._paths(tag)
+        extra = {
+            "step": self.step,
+            "samples_seen": self.samples_seen,
+            "metrics": metrics or {},
+            "best": self.best,
+        }
+        save_checkpoint(
+            weights, self.model, self.task.charset, to_dict(self.cfg), extra, state_dict=state_dict
+        )
+        if tag == "latest":
+            train_state = {
+                "optimizer": self.optimizer.state_dict(),
+                "scheduler": self.scheduler.state_dict(),
+                "scaler": self.scaler.state_dict(),
+                "step": self.step,
+                "samples_seen": self.samples_seen,
+                "best": self.best,
+                "torch_rng": torch.get_rng_state(),
+                "ema": self.ema.state if self.ema else None,
+            }
+            tmp = state.with_suffix(".tmp")
+            torch.save(train_state, tmp)
+            tmp.replace(state)
+
+    def _resume(self, path: Path) -> None:
+        weights = path / "latest.safetensors" if path.is_dir() else path
+        state_path = weights.with_name(weights.name.replace(".safetensors", "_state.pt"))
+        if not weights.is_file() or not state_path.is_file():
+            raise ConfigError(f"cannot resume: {weights} or {state_path} missing")
+        meta = read_metadata(weights)
+        if meta["model_name"] != self.cfg.Model.name:
+            raise ConfigError(
+                f"cannot resume: checkpoint is {meta['model_name']}, config is {self.cfg.Model.name}"
+            )
+        model, _ = load_checkpoint(weights)
+        self.model.load_state_dict(model.state_dict())
+        st = torch.load(state_path, map_location="cpu", weights_only=True)
+        self.optimizer.load_state_dict(st["optimizer"])
+        self.scheduler.load_state_dict(st["scheduler"])
+        self.scaler.load_state_dict(st["scaler"])
+        self.step, self.samples_seen, self.best = st["step"], st["samples_seen"], st["best"]
+        self._rng_state = {"torch": st["torch_rng"]}
+        if self.ema and st.get("ema"):
+            self.ema.state = st["ema"]
+        log.info("resumed from %s at step %d", weights, self.step)
+
+    # --- evaluation ---------------------------------------------------------------------
+    def evaluate(self) -> dict[str, Any]:
+        if not self.cfg.Eval.sources:
+            return {}
+        t0 = time.time()
+        metrics = {
+            k: v for k, v in self.task.evaluate(self.model, self.device, self.memory_format).items()
+        }
+        if self.ema:
+            live = copy.deepcopy(self.model.state_dict())
+            self.model.load_state_dict({k: v.to(live[k].dtype) for k, v in self.ema.state.items()})
+            ema_m = self.task.evaluate(self.model, self.device, self.memory_format)
+            self.model.load_state_dict(live)
+            metrics.update({f"ema_{k}": v for k, v in ema_m.items()})
+        metrics["eval_seconds"] = round(time.time() - t0, 1)
+        return metrics
+
+    def _maybe_save_best(self, metrics: dict[str, Any]) -> None:
+        key = self.task.main_metric
+        candidates = [(metrics.get(key, -1), "live")]
+        if self.ema:
+            candidates.append((metrics.get(f"ema_{key}", -1), "ema"))
+        value, which = max(candidates)
+        if value >= self.best.get(key, -1):
+            self.best = {key: value, "step": self.step, "weights": which}
+            sd = {k: v for k, v in self.ema.state.items()} if which == "ema" and self.ema else None
+            self.save("best", metrics, state_dict=sd)
+
+    # --- main loop ----------------------------------------------------------------------
+    def _loader(self) -> torch.utils.data.DataLoader:
+        cfg = self.cfg
+        sources = self.task.sources(cfg.Train.sources)
+        if not sources:
+            raise ConfigError("Train.sources is empty")
+        weights = [float(s.get("weight", 1.0)) for s in cfg.Train.sources]
+        accum = cfg.Global.accumulation_steps
+        stream = BatchStream(
+            sources,
+            weights,
+            self.task.batcher.prepare,
+            self.task.batcher.collate,
+            cfg.Train.loader.batch_size,
+            seed=cfg.Global.seed * 1000 + self.rank,
+            start_batch=self.step * accum,
+        )
+        nw = cfg.Train.loader.num_workers
+        return torch.utils.data.DataLoader(
+            stream,
+            batch_size=None,
+            num_workers=nw,
+            persistent_workers=nw > 0,
+            prefetch_factor=4 if nw else None,
+            generator=torch.Generator().manual_seed(cfg.Global.seed),
+        )
+
+    def _on_signal(self, signum: int, _frame: Any) -> None:
+        log.info("signal %d: saving and stopping after this step", signum)
+        self._stop = True
+
+    def fit(self) -> dict[str, Any]:
+        cfg, g = self.cfg, self.cfg.Global
+        if self.rank == 0:
+            (self.out / "config.yml").write_text(dump_yaml(cfg), encoding="utf-8")
+        old = {s: signal.signal(s, self._on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+        batches = iter(self._loader())
+        if self._rng_state:
+            torch.set_rng_state(self._rng_state["torch"])
+        n_params = sum(p.numel() for p in self.model.parameters())
+        log.info(
+            "model %s (%.2fM params) on %s, precision %s, %s, batch %d x accum %d, from step %d to %d",
+            cfg.Model.name,
+            n_params / 1e6,
+            self.device,
+            self.precision,
+            "channels_last" if g.channels_last else "contiguous",
+            cfg.Train.loader.batch_size,
+            g.accumulation_steps,
+            self.step,
+            g.max_steps,
+        )
+        metrics_file = (
+            (self.out / "metrics.jsonl").open("a", encoding="utf-8") if self.rank == 0 else None
+        )
+        t_start = t_log = t_save = time.time()
+        seen_at_log = self.samples_seen
+        smooth: dict[str, float] = {}
+        last_metrics: dict[str, Any] = {}
+        self.net.train()
+        try:
+            while self.step < g.max_steps and not self._stop:
+                self.optimizer.zero_grad(set_to_none=True)
+                for _ in range(g.accumulation_steps):
+                    batch = next(batches)
+                    batch = {
+                        k: v.to(self.device, non_blocking=True) if torch.is_tensor(v) else v
+                        for k, v in batch.items()
+                    }
+                    batch["image"] = batch["image"].contiguous(memory_format=self.memory_format)
+                    with self._autocast():
+                        losses = self.task.compute_loss(self.net, batch)
+                    self.scaler.scale(losses["loss"] / g.accumulation_steps).backward()
+                    self.samples_seen += batch["image"].shape[0] * self.world
+                if g.grad_clip > 0:
+                    self.scaler.unscale_(self.optimizer)
+                    torch.nn.utils.clip_grad_norm_(self.model.parameters(), g.grad_clip)
+                self.scaler.step(self.optimizer)
+                self.scaler.update()
+                self.scheduler.step()
+                self.step += 1
+                if self.ema:
+                    self.ema.update(self.model)
+                for k, v in losses.items():
+                    fv = float(v.detach())
+                    smooth[k] = 0.9 * smooth.get(k, fv) + 0.1 * fv
+                now = time.time()
+                if self.rank == 0 and (self.step % g.log_every == 0 or self.step == g.max_steps):
+                    rate = (self.samples_seen - seen_at_log) / max(now - t_log, 1e-6)
+                    eta = (g.max_steps - self.step) * (now - t_log) / g.log_every
+                    rec = {
+                        "step": self.step,
+                        "lr": self.scheduler.get_last_lr()[0],
+                        "samples_per_s": round(rate, 1),
+                        "samples_seen": self.samples_seen,
+                        **{k: round(v, 4) for k, v in smooth.items()},
+                    }
+                    log.info(
+                        "step %d/%d %s lr %.2e %.1f samples/s eta %.0f min",
+                        self.step,
+                        g.max_steps,
+                        " ".join(f"{k} {v:.4f}" for k, v in smooth.items()),
+                        rec["lr"],
+                        rate,
+                        eta / 60,
+                    )
+                    metrics_file.write(json.dumps(rec) + "\n")  # type: ignore[union-attr]
+                    metrics_file.flush()  # type: ignore[union-attr]
+                    t_log, seen_at_log = now, self.samples_seen
+                if g.eval_every and self.step % g.eval_every == 0 and self.rank == 0:
+                    last_metrics = self.evaluate()
+                    if last_metrics:
+                        log.info("eval step %d: %s", self.step, json.dumps(last_metrics))
+                        metrics_file.write(
+                            json.dumps({"step": self.step, "eval": last_metrics}) + "\n"
+                        )  # type: ignore[union-attr]
+                        self._maybe_save_best(last_metrics)
+                        t_log = time.time()
+                if now - t_save > g.save_every_minutes * 60:
+                    self.save("latest")
+                    t_save = now
+                if g.max_minutes and now - t_start > g.max_minutes * 60:
+                    log.info("time limit %.1f min reached", g.max_minutes)
+                    break
+        finally:
+            self.save("latest")
+            for s, h in old.items():
+                signal.signal(s, h)
+            if metrics_file:
+                metrics_file.close()
+        if (
+            self.step >= g.max_steps
+            and self.rank == 0
+            and self.cfg.Eval.sources
+            and g.eval_every
+            and self.step % g.eval_every
+        ):
+            last_metrics = self.evaluate()
+            log.info("final eval step %d: %s", self.step, json.dumps(last_metrics))
+            self._maybe_save_best(last_metrics)
+        return {
+            "step": self.step,
+            "samples_seen": self.samples_seen,
+            "metrics": last_metrics,
+            "best": self.best,
+        }
+
+
+def train(cfg: TrainConfig) -> dict[str, Any]:
+    return Trainer(cfg).fit()

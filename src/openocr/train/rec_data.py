@@ -1,0 +1,111 @@
+"""Recognition training data: augmentation, fixed-size resize, CTC label encoding, batching."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+
+from ..charset import Charset
+
+
+def resize_norm_pad(img: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Keep aspect ratio to ``height`` (width capped at ``width``), normalize to [-1, 1] and
+    zero-pad on the right: float32 [3, height, width]."""
+    h, w = img.shape[:2]
+    rw = min(width, max(1, math.ceil(height * w / max(h, 1))))
+    interp = cv2.INTER_AREA if rw < w else cv2.INTER_CUBIC
+    resized = cv2.resize(img, (rw, height), interpolation=interp)
+    out = np.zeros((3, height, width), np.float32)
+    out[:, :, :rw] = resized.transpose(2, 0, 1).astype(np.float32) / 127.5 - 1.0
+    return out
+
+
+class RecAugment:
+    """Light photometric/geometric augmentation for real crops (synthetic lines carry their own).
+
+    Each op fires with probability ``p``: small rotation, perspective jitter, blur, noise,
+    colour jitter, inversion, JPEG-like downscale.
+    """
+
+    def __init__(self, p: float = 0.3, max_rotate: float = 5.0):
+        self.p = p
+        self.max_rotate = max_rotate
+
+    def __call__(self, img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        h, w = img.shape[:2]
+        if rng.random() < self.p:  # rotation with canvas kept, replicate border
+            ang = rng.uniform(-self.max_rotate, self.max_rotate)
+            m = cv2.getRotationMatrix2D((w / 2, h / 2), ang, 1.0)
+            img = cv2.warpAffine(img, m, (w, h), borderMode=cv2.BORDER_REPLICATE)
+        if rng.random() < self.p:  # perspective jitter of the corners
+            d = 0.08 * h
+            src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+            dst = src + rng.uniform(-d, d, (4, 2)).astype(np.float32)
+            m = cv2.getPerspectiveTransform(src, dst)
+            img = cv2.warpPerspective(img, m, (w, h), borderMode=cv2.BORDER_REPLICATE)
+        if rng.random() < self.p:
+            k = int(rng.choice([3, 5]))
+            img = cv2.GaussianBlur(img, (k, k), 0)
+        if rng.random() < self.p:
+            f = rng.uniform(0.3, 0.7)
+            small = cv2.resize(
+                img, (max(1, int(w * f)), max(1, int(h * f))), interpolation=cv2.INTER_AREA
+            )
+            img = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+        if rng.random() < self.p:
+            img = img.astype(np.float32)
+            img = img * rng.uniform(0.6, 1.4) + rng.uniform(-40, 40)
+            img = np.clip(img + rng.normal(0, rng.uniform(0, 12), img.shape), 0, 255).astype(
+                np.uint8
+            )
+        if rng.random() < self.p * 0.3:
+            img = 255 - img
+        return img
+
+
+class RecBatcher:
+    """Turns raw (image, text) samples into model-ready tensors.
+
+    Labels are normalized onto the charset; samples whose label is empty or longer than
+    ``max_len`` (or longer than the model's time steps allow) are rejected (None).
+    """
+
+    def __init__(
+        self,
+        charset: Charset,
+        height: int = 48,
+        width: int = 320,
+        max_len: int = 25,
+        augment: dict[str, Any] | None = None,
+    ):
+        self.charset = charset
+        self.height = height
+        self.width = width
+        self.max_len = max_len
+        self.augment = RecAugment(**augment) if augment else None
+
+    def prepare(
+        self, img: np.ndarray, text: str, rng: np.random.Generator | None = None
+    ) -> tuple[np.ndarray, list[int], str] | None:
+        label = self.charset.normalize(text)
+        ids = self.charset.encode(label)
+        if not ids or len(ids) > self.max_len:
+            return None
+        if self.augment is not None and rng is not None:
+            img = self.augment(img, rng)
+        return resize_norm_pad(img, self.height, self.width), ids, label
+
+    def collate(self, items: list[tuple[np.ndarray, list[int], str]]) -> dict[str, Any]:
+        images = torch.from_numpy(np.stack([it[0] for it in items]))
+        lengths = torch.tensor([len(it[1]) for it in items], dtype=torch.long)
+        targets = torch.tensor([i for it in items for i in it[1]], dtype=torch.long)
+        return {
+            "image": images,
+            "targets": targets,
+            "lengths": lengths,
+            "texts": [it[2] for it in items],
+        }

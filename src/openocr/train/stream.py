@@ -1,0 +1,79 @@
+"""Deterministic batch streams: batch ``b`` is built from an RNG seeded by (seed, b), so a run
+resumed at step k sees exactly the batches an uninterrupted run would have seen."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+import torch
+
+from .sources import SynthSource
+
+
+class BatchStream(torch.utils.data.IterableDataset):
+    """Endless stream of collated batches drawn from a weighted mix of sources.
+
+    Finite sources are read in a per-epoch permutation (epoch = sample slot // len), so a single
+    label file is reshuffled every epoch; rejected samples are replaced by random draws.
+    """
+
+    def __init__(
+        self,
+        sources: list[Any],
+        weights: list[float],
+        prepare: Callable[..., Any],
+        collate: Callable[[list[Any]], Any],
+        batch_size: int,
+        seed: int,
+        start_batch: int = 0,
+    ):
+        self.sources = sources
+        self.probs = np.asarray(weights, np.float64) / float(np.sum(weights))
+        self.prepare = prepare
+        self.collate = collate
+        self.batch_size = batch_size
+        self.seed = seed
+        self.start_batch = start_batch
+
+    def _finite_index(self, k: int, slot: int) -> int:
+        n = len(self.sources[k])
+        epoch, pos = divmod(slot, n)
+        perm = np.random.default_rng([self.seed, k, epoch]).permutation(n)
+        return int(perm[pos])
+
+    def _sample(self, rng: np.random.Generator, slot: int, first_try: bool) -> Any:
+        k = int(rng.choice(len(self.sources), p=self.probs))
+        src = self.sources[k]
+        if isinstance(src, SynthSource):
+            raw = src.sample(rng)
+        else:
+            idx = self._finite_index(k, slot) if first_try else int(rng.integers(len(src)))
+            raw = src.load(idx)
+        if raw is None:
+            return None
+        return self.prepare(raw[0], raw[1], rng)
+
+    def make_batch(self, b: int) -> Any:
+        rng = np.random.default_rng([self.seed, 7919, b])
+        items = []
+        for j in range(self.batch_size):
+            slot = b * self.batch_size + j
+            item = self._sample(rng, slot, True)
+            tries = 0
+            while item is None and tries < 100:
+                item = self._sample(rng, slot, False)
+                tries += 1
+            if item is None:
+                raise RuntimeError("could not draw a valid training sample in 100 tries")
+            items.append(item)
+        return self.collate(items)
+
+    def __iter__(self) -> Iterator[Any]:
+        info = torch.utils.data.get_worker_info()
+        wid, nw = (info.id, info.num_workers) if info else (0, 1)
+        b = self.start_batch + wid
+        while True:
+            yield self.make_batch(b)
+            b += nw
