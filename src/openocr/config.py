@@ -138,6 +138,11 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
         return None
     if tp is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
+    if tp is float and isinstance(value, str):  # YAML 1.1 reads "1e-4" as a string
+        try:
+            return float(value)
+        except ValueError:
+            pass
     if tp in (int, float, str, bool) and not isinstance(value, tp):
         if tp is str and isinstance(value, (int, float)):
             return str(value)

@@ -19,7 +19,7 @@ import torch
 from ..checkpoint import load_checkpoint, load_weights_into, read_metadata, save_checkpoint
 from ..config import TrainConfig, dump_yaml, to_dict
 from ..errors import ConfigError
-from ..models.registry import create_model
+from ..models.registry import create_model, get_model_info
 from .optim import build_optimizer, build_scheduler
 from .stream import BatchStream
 from .tasks import build_task
@@ -84,12 +84,14 @@ class Trainer:
         self.memory_format = torch.channels_last if g.channels_last else torch.contiguous_format
 
         self.task = build_task(cfg)
-        kwargs = {**cfg.Model.kwargs, **self.task.build_model_kwargs()}
-        self.model = create_model(cfg.Model.name, **kwargs)
-        if self.model.task != cfg.Global.task:
+        info = get_model_info(cfg.Model.name)
+        if info.task != cfg.Global.task:
             raise ConfigError(
-                f"model {cfg.Model.name!r} is a {self.model.task} model but Global.task={cfg.Global.task!r}"
+                f"model {cfg.Model.name!r} is a {info.task} model but Global.task={cfg.Global.task!r}"
             )
+        self.model = create_model(
+            cfg.Model.name, **{**cfg.Model.kwargs, **self.task.build_model_kwargs()}
+        )
         self.model.to(self.device).to(memory_format=self.memory_format)
         if g.pretrained and not g.resume:
             report = load_weights_into(self.model, g.pretrained)
@@ -256,8 +258,10 @@ class Trainer:
         log.info("signal %d: saving and stopping after this step", signum)
         self._stop = True
 
-    def fit(self) -> dict[str, Any]:
+    def fit(self, until_step: int | None = None) -> dict[str, Any]:
+        """Train to ``Global.max_steps`` (or stop early at ``until_step``, keeping the schedule)."""
         cfg, g = self.cfg, self.cfg.Global
+        last_step = min(g.max_steps, until_step) if until_step else g.max_steps
         if self.rank == 0:
             (self.out / "config.yml").write_text(dump_yaml(cfg), encoding="utf-8")
         old = {s: signal.signal(s, self._on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
@@ -286,7 +290,7 @@ class Trainer:
         last_metrics: dict[str, Any] = {}
         self.net.train()
         try:
-            while self.step < g.max_steps and not self._stop:
+            while self.step < last_step and not self._stop:
                 self.optimizer.zero_grad(set_to_none=True)
                 for _ in range(g.accumulation_steps):
                     batch = next(batches)

@@ -1,0 +1,136 @@
+"""Training smoke tests on tiny models and tiny rendered datasets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from openocr.checkpoint import load_checkpoint  # noqa: E402
+from openocr.config import TrainConfig, load_config  # noqa: E402
+from openocr.train.loop import Trainer  # noqa: E402
+
+
+def rec_cfg(data: Path, out: Path, *extra: str) -> TrainConfig:
+    return load_config(
+        TrainConfig,
+        None,
+        [
+            "Global.task=rec",
+            f"Global.output_dir={out}",
+            "Global.charset=en",
+            "Global.max_steps=40",
+            "Global.log_every=1",
+            "Global.eval_every=0",
+            "Global.num_threads=1",
+            "Model.name=repsvtr_tiny",
+            "Optimizer.lr=0.003",
+            "Optimizer.weight_decay=0.0",
+            "Scheduler.warmup_steps=2",
+            f"Train.sources=[{{type: label_file, data_dir: {data}, label_file: {data / 'train.txt'}}}]",
+            "Train.transforms={height: 32, width: 128}",
+            "Train.loader.batch_size=8",
+            "Train.loader.num_workers=0",
+            f"Eval.sources=[{{type: eval_dir, path: {data}}}]",
+            *extra,
+        ],
+    )
+
+
+def losses(out: Path) -> list[float]:
+    rows = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
+    return [r["loss"] for r in rows if "loss" in r]
+
+
+def test_rec_loss_goes_down_and_checkpoint_loads(rec_label_dir: Path, tmp_path: Path):
+    out = tmp_path / "run"
+    result = Trainer(rec_cfg(rec_label_dir, out)).fit()
+    assert result["step"] == 40
+    curve = losses(out)
+    assert curve[-1] < 0.9 * curve[0], curve
+    model, meta = load_checkpoint(out / "latest.safetensors")
+    assert meta["model_name"] == "repsvtr_tiny" and meta["charset"].name == "en"
+    assert meta["config"]["Global"]["max_steps"] == 40
+    assert (out / "config.yml").is_file() and (out / "train.log").is_file()
+
+
+def test_resume_gives_identical_next_step(rec_label_dir: Path, tmp_path: Path):
+    extra = ("Global.max_steps=6",)
+    straight = Trainer(rec_cfg(rec_label_dir, tmp_path / "a", *extra))
+    straight.fit()
+    interrupted = Trainer(rec_cfg(rec_label_dir, tmp_path / "b", *extra))
+    interrupted.fit(until_step=4)
+    resumed = Trainer(
+        rec_cfg(rec_label_dir, tmp_path / "b", *extra, f"Global.resume={tmp_path / 'b'}")
+    )
+    assert resumed.step == 4
+    resumed.fit()
+    a, b = straight.model.state_dict(), resumed.model.state_dict()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+
+
+def test_finetune_from_pretrained_reports_keys(rec_label_dir: Path, tmp_path: Path):
+    base = tmp_path / "base"
+    Trainer(rec_cfg(rec_label_dir, base, "Global.max_steps=2")).fit()
+    t = Trainer(
+        rec_cfg(
+            rec_label_dir,
+            tmp_path / "ft",
+            "Global.max_steps=2",
+            f"Global.pretrained={base / 'latest.safetensors'}",
+        )
+    )
+    log = (tmp_path / "ft" / "train.log").read_text()
+    assert "0 missing, 0 unexpected, 0 shape-mismatched" in log
+    assert t.fit()["step"] == 2
+
+
+def test_rec_eval_during_training_and_best(rec_label_dir: Path, tmp_path: Path):
+    out = tmp_path / "ev"
+    result = Trainer(
+        rec_cfg(
+            rec_label_dir, out, "Global.max_steps=4", "Global.eval_every=2", "Global.ema_decay=0.9"
+        )
+    ).fit()
+    assert result["metrics"]["num_samples"] == 20
+    assert "ema_acc" in result["metrics"]
+    assert (out / "best.safetensors").is_file()
+
+
+def test_det_loss_goes_down(det_eval_dir: Path, tmp_path: Path):
+    out = tmp_path / "det"
+    cfg = load_config(
+        TrainConfig,
+        None,
+        [
+            "Global.task=det",
+            f"Global.output_dir={out}",
+            "Global.max_steps=25",
+            "Global.log_every=1",
+            "Global.eval_every=0",
+            "Global.num_threads=1",
+            "Model.name=repvit_db_tiny",
+            "Optimizer.name=Adam",
+            "Optimizer.lr=0.003",
+            "Optimizer.weight_decay=0.0",
+            "Scheduler.warmup_steps=2",
+            f"Train.sources=[{{type: eval_dir, path: {det_eval_dir}}}]",
+            "Train.transforms={size: 128, crop: false, rotate: 0}",
+            "Train.loader.batch_size=4",
+            "Train.loader.num_workers=0",
+        ],
+    )
+    Trainer(cfg).fit()
+    curve = losses(out)
+    assert min(curve[-3:]) < curve[0], curve
+
+
+def test_task_model_mismatch_rejected(rec_label_dir: Path, tmp_path: Path):
+    from openocr.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="det model"):
+        Trainer(rec_cfg(rec_label_dir, tmp_path / "x", "Model.name=repvit_db_tiny"))
