@@ -1,0 +1,143 @@
+"""Dataset-level evaluation through the inference predictors (torch or ONNX models).
+
+Datasets are in our eval format (``images/`` + ``labels.tsv`` or ``labels.jsonl``) or the
+reference's label-file format; the same pre/post-processing as inference is used.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError
+from ..io import load_image
+from .metrics import CharF1, DetMetric, RecMetric
+
+PROTOCOLS = {
+    # word accuracy case-insensitive on [0-9a-z] (the standard English benchmark protocol)
+    "standard": {"is_filter": True, "is_lower": True, "ignore_space": True},
+    # exact string match, spaces included
+    "exact": {"is_filter": False, "is_lower": False, "ignore_space": False},
+}
+
+
+def _rec_items(data: Path) -> list[tuple[Path, str]]:
+    tsv = data / "labels.tsv"
+    if not tsv.is_file():
+        raise InputError(f"{data}: no labels.tsv (expected images/ + labels.tsv)")
+    items = []
+    for line in tsv.read_text(encoding="utf-8").splitlines():
+        if "\t" in line:
+            rel, text = line.split("\t", 1)
+            items.append((data / rel, text))
+    return items
+
+
+def _det_items(data: Path) -> list[tuple[Path, list[dict[str, Any]]]]:
+    import json
+
+    jl = data / "labels.jsonl"
+    if not jl.is_file():
+        raise InputError(f"{data}: no labels.jsonl (expected images/ + labels.jsonl)")
+    out = []
+    for line in jl.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            rec = json.loads(line)
+            out.append((data / rec["image"], rec["instances"]))
+    return out
+
+
+def evaluate_rec(
+    model: Any,
+    data: str | Path,
+    protocol: str = "standard",
+    backend: str | None = None,
+    max_samples: int = 0,
+    batch_size: int = 16,
+) -> dict[str, Any]:
+    """Word accuracy and 1 - NED of a recognizer on a labels.tsv set."""
+    from ..predictors import RecPredictor
+    from ..runtime.base import load_backend
+
+    predictor = RecPredictor(load_backend(model, backend))
+    metric = RecMetric(**PROTOCOLS[protocol])
+    items = _rec_items(Path(data))[: max_samples or None]
+    t0 = time.perf_counter()
+    failed = 0
+    for start in range(0, len(items), 256):
+        chunk = items[start : start + 256]
+        crops, labels = [], []
+        for path, text in chunk:
+            try:
+                crops.append(load_image(path))
+                labels.append(text)
+            except InputError:
+                failed += 1
+        outs, _ = predictor(crops, batch_size=batch_size)
+        metric.update([o.text for o in outs], labels)
+    res = metric.result()
+    res.update(
+        {
+            "protocol": protocol,
+            "failed_images": failed,
+            "ms_per_image": 1000 * (time.perf_counter() - t0) / max(1, len(items)),
+        }
+    )
+    return res
+
+
+def evaluate_det(
+    model: Any, data: str | Path, backend: str | None = None, max_samples: int = 0, **post: Any
+) -> dict[str, Any]:
+    """Precision / recall / hmean of a detector at IoU 0.5 on a labels.jsonl set."""
+    from ..predictors import DetPredictor
+    from ..runtime.base import load_backend
+
+    predictor = DetPredictor(load_backend(model, backend))
+    metric = DetMetric()
+    items = _det_items(Path(data))[: max_samples or None]
+    t0 = time.perf_counter()
+    for path, instances in items:
+        boxes = predictor(load_image(path), **post).boxes
+        metric.update(
+            [b.tolist() for b in boxes],
+            [i["points"] for i in instances],
+            [bool(i.get("ignore")) or i.get("text") in ("###", "*") for i in instances],
+        )
+    res = metric.result()
+    res["ms_per_image"] = 1000 * (time.perf_counter() - t0) / max(1, len(items))
+    return res
+
+
+def evaluate_e2e(
+    det_model: Any,
+    rec_model: Any,
+    data: str | Path,
+    backend: str | None = None,
+    max_samples: int = 0,
+    drop_score: float = 0.5,
+    case_sensitive: bool = True,
+) -> dict[str, Any]:
+    """End-to-end character F1 (independent of box granularity) plus detection P/R/H."""
+    from ..api import OpenOCR
+
+    engine = OpenOCR(
+        det_model=det_model, rec_model=rec_model, backend=backend, drop_score=drop_score
+    )
+    f1 = CharF1(is_lower=not case_sensitive)
+    det = DetMetric()
+    items = _det_items(Path(data))[: max_samples or None]
+    t0 = time.perf_counter()
+    for path, instances in items:
+        page = engine.ocr(str(path))
+        care = [i for i in instances if not i.get("ignore") and i.get("text") not in ("###", "*")]
+        f1.update([line.text for line in page.lines], [i["text"] for i in care])
+        det.update(
+            [line.points for line in page.lines],
+            [i["points"] for i in instances],
+            [bool(i.get("ignore")) or i.get("text") in ("###", "*") for i in instances],
+        )
+    res = {**f1.result(), **{f"det_{k}": v for k, v in det.result().items()}}
+    res["ms_per_image"] = 1000 * (time.perf_counter() - t0) / max(1, len(items))
+    return res
