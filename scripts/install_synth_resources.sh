@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Install the fonts, corpora and backgrounds that openocr.synth renders from (Debian + PyPI).
+# Idempotent: packages already present are skipped. Usage:
+#   bash scripts/install_synth_resources.sh            # Latin + CJK fonts, corpora, backgrounds
+#   bash scripts/install_synth_resources.sh --minimal  # Latin fonts + English corpora only
+#   bash scripts/install_synth_resources.sh --no-pip   # skip PyPI packages
+set -euo pipefail
+
+MINIMAL=0
+PIP=1
+for arg in "$@"; do
+  case "$arg" in
+    --minimal) MINIMAL=1 ;;
+    --no-pip) PIP=0 ;;
+    *) echo "unknown option: $arg" >&2; exit 2 ;;
+  esac
+done
+
+LATIN=(
+  fonts-dejavu-core fonts-dejavu-extra fonts-liberation fonts-liberation2 fonts-noto-core
+  fonts-roboto fonts-freefont-ttf fonts-open-sans fonts-lato fonts-inter fonts-urw-base35
+  fonts-texgyre fonts-crosextra-carlito fonts-crosextra-caladea fonts-ebgaramond
+  fonts-linuxlibertine fonts-go fonts-hack fonts-firacode fonts-jetbrains-mono fonts-cantarell
+  fonts-roboto-slab fonts-sil-andika fonts-sil-charis fonts-oldstandard fonts-adf-accanthis
+  fonts-adf-gillius fonts-adf-switzera fonts-adf-baskervald fonts-averia-gwf
+  fonts-averia-sans-gwf fonts-averia-serif-gwf fonts-quicksand fonts-jura fonts-league-spartan
+  fonts-bebas-neue fonts-yanone-kaffeesatz fonts-mononoki fonts-3270 fonts-ocr-a fonts-ocr-b
+
+  fonts-dkg-handwriting fonts-tlwg-purisa fonts-kristi fonts-isabella fonts-dancingscript
+  fonts-comic-neue fonts-humor-sans fonts-lobster fonts-lobstertwo fonts-staypuft
+  fonts-femkeklaver fonts-beteckna fonts-blankenburg
+
+  wamerican fortunes-min fortunes
+)
+CJK=(
+  fonts-noto-cjk fonts-wqy-microhei fonts-wqy-zenhei fonts-lxgw-wenkai fonts-arphic-ukai
+  fonts-arphic-uming fortunes-zh
+)
+BACKGROUNDS=(mate-backgrounds)
+
+want=()
+for p in "${LATIN[@]}"; do want+=("$p"); done
+if [ "$MINIMAL" = 0 ]; then
+  want+=("${CJK[@]}" "${BACKGROUNDS[@]}")
+fi
+
+if command -v apt-get >/dev/null 2>&1; then
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO="sudo"
+  missing=()
+  for p in "${want[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    $SUDO apt-get update -qq
+    avail=()
+    for p in "${missing[@]}"; do
+      if apt-cache show "$p" >/dev/null 2>&1; then avail+=("$p"); else echo "skip (not in apt): $p"; fi
+    done
+    if [ "${#avail[@]}" -gt 0 ]; then
+      DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${avail[@]}"
+    fi
+  else
+    echo "apt packages: all present"
+  fi
+else
+  echo "apt-get not found: install the fonts by hand (see docs/synth.md)" >&2
+fi
+
+if [ "$PIP" = 1 ]; then
+  PY="${PYTHON:-python3}"
+  pips=(wordfreq)
+  [ "$MINIMAL" = 0 ] && pips+=(jieba)
+  "$PY" -m pip install -q "${pips[@]}"
+fi
+
+# Rebuild the font index now so the first training run does not pay for it.
+PY="${PYTHON:-python3}"
+"$PY" - <<'PYEOF' || echo "font index not built (is openocr installed?)"
+from openocr.synth.fonts import FontIndex
+idx = FontIndex.load()
+print(f"font index: {len(idx.faces)} faces")
+PYEOF

@@ -1,0 +1,324 @@
+"""Font index: which characters each installed face really draws, and per-line font choice.
+
+A face is scanned once (cmap via fontTools, then a non-empty-ink check per character with
+Pillow) for the characters of the built-in charsets; the result is cached as JSON under
+``~/.cache/openocr/`` keyed by the font files' paths, sizes and mtimes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from collections import OrderedDict
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+from PIL import ImageFont
+
+INDEX_VERSION = 2
+FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".otc")
+SYSTEM_FONT_DIRS = (
+    "/usr/share/fonts",
+    "/usr/local/share/fonts",
+    "~/.local/share/fonts",
+    "~/.fonts",
+    "/Library/Fonts",
+    "/System/Library/Fonts",
+    "C:/Windows/Fonts",
+)
+# Faces that map code points to placeholders, draw symbols, digits only, pixels or are not free.
+BLOCKLIST = (
+    "lastresort",
+    "d050000l",
+    "standardsymbol",
+    "dseg",
+    "droidsansfallback",
+    "unifont",
+    "simhei",
+    "opensymbol",
+    "symbol",
+    "dingbat",
+    "webdings",
+    "wingding",
+    "emoji",
+    "cmex",
+    "cmsy",
+    "cmmi",
+    "cmr10",
+    "cmb10",
+    "cmtt",
+    "cmss",
+    "stixsize",
+    "stixnonuni",
+    "mathtexgyre",
+    "math",
+    "monofett",
+)
+LATIN_REQUIRED = "".join(chr(c) for c in range(33, 127))
+
+
+def _builtin_chars() -> str:
+    chars: set[str] = set(chr(c) for c in range(32, 127))
+    for name in ("en", "ch"):
+        try:
+            text = (
+                resources.files("openocr.assets.charsets")
+                .joinpath(f"{name}.txt")
+                .read_text("utf-8")
+            )
+        except (FileNotFoundError, ModuleNotFoundError):
+            continue
+        chars.update(ch for ch in text.replace("\r", "").split("\n") if len(ch) == 1)
+    return "".join(sorted(chars))
+
+
+def bundled_font_dir() -> Path:
+    return Path(str(resources.files("openocr.assets").joinpath("fonts")))
+
+
+def _extra_dirs() -> list[Path]:
+    dirs = [Path(p) for p in os.environ.get("OPENOCR_FONT_DIRS", "").split(os.pathsep) if p]
+    # fonts shipped inside pip wheels (only those that are installed)
+    for site in sys.path:
+        for sub in (
+            "matplotlib/mpl-data/fonts/ttf",
+            "rendercv_fonts",
+            "weblate_fonts",
+            "deckr_fonts",
+        ):
+            p = Path(site) / sub
+            if p.is_dir():
+                dirs.append(p)
+    return dirs
+
+
+def find_font_files(dirs: list[Path] | None = None, system: bool = True) -> list[Path]:
+    roots = list(dirs or [])
+    if system:
+        roots += [Path(os.path.expanduser(d)) for d in SYSTEM_FONT_DIRS] + _extra_dirs()
+    roots.append(bundled_font_dir())
+    seen: set[str] = set()
+    files: list[Path] = []
+    for root in roots:
+        if not root.is_dir():
+            continue
+        for dirpath, _, names in os.walk(root, followlinks=True):
+            for n in sorted(names):
+                if n.lower().endswith(FONT_SUFFIXES):
+                    p = Path(dirpath) / n
+                    key = os.path.realpath(p)
+                    if key not in seen:
+                        seen.add(key)
+                        files.append(p)
+    return files
+
+
+@dataclass
+class Face:
+    path: str
+    index: int
+    family: str
+    style: str
+    chars: str  # characters of the built-in charsets this face draws (space included)
+
+    @property
+    def key(self) -> str:
+        return f"{self.path}#{self.index}"
+
+    @property
+    def is_latin(self) -> bool:
+        return all(c in self._set for c in LATIN_REQUIRED)
+
+    @property
+    def _set(self) -> frozenset[str]:
+        s = self.__dict__.get("_cset")
+        if s is None:
+            s = frozenset(self.chars)
+            self.__dict__["_cset"] = s
+        return s
+
+    def covers(self, text: str) -> bool:
+        s = self._set
+        return all(c in s for c in text)
+
+
+def _blocked(name: str) -> bool:
+    n = name.lower().replace(" ", "").replace("_", "")
+    return any(b in n for b in BLOCKLIST)
+
+
+def _scan_file(path: Path, wanted: str) -> list[Face]:
+    from fontTools.ttLib import TTCollection, TTFont
+
+    try:
+        if path.suffix.lower() in (".ttc", ".otc"):
+            fonts = list(TTCollection(str(path), lazy=True).fonts)
+        else:
+            fonts = [TTFont(str(path), lazy=True, fontNumber=0)]
+    except Exception:
+        return []
+    faces = []
+    for idx, tt in enumerate(fonts):
+        try:
+            name = tt["name"]
+            family = str(name.getBestFamilyName() or path.stem)
+            style = str(name.getBestSubFamilyName() or "")
+            cmap = tt.getBestCmap() or {}
+        except Exception:
+            continue
+        if _blocked(family) or _blocked(path.stem):
+            continue
+        cand = [c for c in wanted if ord(c) in cmap]
+        if len(cand) < 10:
+            continue
+        try:
+            pil = ImageFont.truetype(str(path), 24, index=idx)
+        except Exception:
+            continue
+        ok = [" "] if " " in cand else []
+        shapes: set[bytes] = set()
+        for c in cand:
+            if c == " ":
+                continue
+            try:
+                mask = pil.getmask(c)
+            except Exception:
+                continue
+            if mask.getbbox() is None:
+                continue
+            ok.append(c)
+            if c in "aAbBeEgG08" and len(shapes) < 20:
+                shapes.add(bytes(mask))
+        # a symbol font draws the same box for every letter
+        latin_letters = sum(c in ok for c in "aAbBeEgG08")
+        if latin_letters >= 8 and len(shapes) <= 2:
+            continue
+        faces.append(Face(str(path), idx, family, style, "".join(ok)))
+    return faces
+
+
+def _files_key(files: list[Path], wanted: str) -> str:
+    h = hashlib.sha256(f"v{INDEX_VERSION}\n{wanted}\n{BLOCKLIST}\n".encode())
+    for p in files:
+        try:
+            st = p.stat()
+        except OSError:
+            continue
+        h.update(f"{p}\t{st.st_size}\t{int(st.st_mtime)}\n".encode())
+    return h.hexdigest()[:20]
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("OPENOCR_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "openocr"
+    )
+    return Path(base)
+
+
+class FontIndex:
+    """All usable faces, with the characters each draws."""
+
+    def __init__(self, faces: list[Face]):
+        self.faces = faces
+
+    @classmethod
+    def load(
+        cls, dirs: list[str | Path] | None = None, system: bool = True, cache: bool = True
+    ) -> FontIndex:
+        """Scan font directories (system + pip wheels + bundled, plus ``dirs``); cached."""
+        wanted = _builtin_chars()
+        files = find_font_files([Path(d) for d in dirs or []], system=system)
+        key = _files_key(files, wanted)
+        path = cache_dir() / f"font_index_{key}.json"
+        if cache and path.is_file():
+            try:
+                data = json.loads(path.read_text("utf-8"))
+                return cls([Face(**f) for f in data["faces"]])
+            except (OSError, ValueError, KeyError, TypeError):
+                pass
+        faces: list[Face] = []
+        for f in files:
+            faces.extend(_scan_file(f, wanted))
+        if cache:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(f".{os.getpid()}.tmp")
+                payload = {"version": INDEX_VERSION, "faces": [f.__dict__ for f in faces]}
+                payload["faces"] = [
+                    {k: v for k, v in d.items() if not k.startswith("_")} for d in payload["faces"]
+                ]
+                tmp.write_text(json.dumps(payload, ensure_ascii=False), "utf-8")
+                os.replace(tmp, path)
+            except OSError:
+                pass
+        return cls(faces)
+
+    def filter(
+        self,
+        exclude: tuple[str, ...] | list[str] = (),
+        include: tuple[str, ...] | list[str] | None = None,
+    ) -> FontIndex:
+        """Drop faces whose family or file name contains any of ``exclude`` (case-insensitive);
+        keep only those matching ``include`` when given."""
+
+        def match(face: Face, pats) -> bool:
+            hay = f"{face.family} {Path(face.path).stem}".lower()
+            return any(p.lower() in hay for p in pats)
+
+        faces = [f for f in self.faces if not match(f, exclude)]
+        if include:
+            faces = [f for f in faces if match(f, include)]
+        return FontIndex(faces)
+
+
+class FontPool:
+    """Samples a face (family first, then style) that covers a given text; caches Pillow fonts."""
+
+    def __init__(self, faces: list[Face], cache_size: int = 1024):
+        if not faces:
+            raise RuntimeError("no usable fonts found; run scripts/install_synth_resources.sh")
+        self.faces = faces
+        fam: dict[str, list[int]] = {}
+        for i, f in enumerate(faces):
+            fam.setdefault(f.family, []).append(i)
+        self.families = list(fam.values())
+        self._cache: OrderedDict[tuple[int, int], ImageFont.FreeTypeFont] = OrderedDict()
+        self._cache_size = cache_size
+
+    def __len__(self) -> int:
+        return len(self.faces)
+
+    def pick(self, rng: np.random.Generator, text: str, tries: int = 12) -> int | None:
+        """Index of a random face that draws every character of ``text``, or None."""
+        for _ in range(tries):
+            fam = self.families[int(rng.integers(len(self.families)))]
+            i = fam[int(rng.integers(len(fam)))]
+            if self.faces[i].covers(text):
+                return i
+        ok = [i for i, f in enumerate(self.faces) if f.covers(text)]
+        if not ok:
+            return None
+        return ok[int(rng.integers(len(ok)))]
+
+    def font(self, i: int, size: int) -> ImageFont.FreeTypeFont:
+        key = (i, size)
+        f = self._cache.get(key)
+        if f is not None:
+            self._cache.move_to_end(key)
+            return f
+        face = self.faces[i]
+        f = ImageFont.truetype(face.path, size, index=face.index)
+        self._cache[key] = f
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return f
+
+    def chars(self) -> set[str]:
+        out: set[str] = set()
+        for f in self.faces:
+            out.update(f.chars)
+        return out

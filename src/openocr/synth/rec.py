@@ -1,0 +1,332 @@
+"""Recognition line generator: one text line per sample, cropped around its ink."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from ..charset import Charset
+from .backgrounds import PhotoPool, background, luminance, text_color
+from .effects import curve, ink_bbox, photometric, random_homography, warp_size
+from .fonts import Face, FontIndex, FontPool
+from .text import TextSampler
+
+CJK_MIN = 3000  # a face drawing this many CJK ideographs counts as a CJK face
+
+
+def _cjk_count(face: Face) -> int:
+    return sum(1 for c in face.chars if "\u4e00" <= c <= "\u9fff")
+
+
+def split_pools(faces: list[Face]) -> tuple[list[Face], list[Face]]:
+    """(Latin faces covering printable ASCII, CJK faces)."""
+    latin = [f for f in faces if f.is_latin]
+    cjk = [f for f in faces if _cjk_count(f) >= CJK_MIN]
+    return latin, cjk
+
+
+def load_faces(
+    exclude_fonts: Sequence[str] = (),
+    fonts: Sequence[str] | None = None,
+    font_dirs: Sequence[str | Path] | None = None,
+    system_fonts: bool = True,
+) -> list[Face]:
+    index = FontIndex.load(dirs=list(font_dirs or []), system=system_fonts)
+    return index.filter(tuple(exclude_fonts), include=tuple(fonts) if fonts else None).faces
+
+
+def render_mask(
+    text: str,
+    font: ImageFont.FreeTypeFont,
+    track: float = 0.0,
+    stroke: int = 0,
+    pad: int = 2,
+    vertical: bool = False,
+) -> np.ndarray:
+    """White-on-black uint8 mask of ``text``; vertical stacks characters top to bottom."""
+    if vertical:
+        boxes = [font.getbbox(c, stroke_width=stroke) for c in text]
+        cw = max(b[2] - b[0] for b in boxes)
+        step = font.size * (1.0 + track)
+        h = int(np.ceil(step * len(text))) + 2 * pad
+        img = Image.new("L", (cw + 2 * pad, h), 0)
+        d = ImageDraw.Draw(img)
+        for i, (c, b) in enumerate(zip(text, boxes, strict=True)):
+            x = pad + (cw - (b[2] - b[0])) // 2 - b[0]
+            y = pad + i * step + (step - font.size) / 2
+            d.text((x, y), c, font=font, fill=255, stroke_width=stroke, stroke_fill=255)
+        return np.asarray(img)
+    if track == 0:
+        bb = font.getbbox(text, stroke_width=stroke)
+        img = Image.new("L", (bb[2] - bb[0] + 2 * pad, bb[3] - bb[1] + 2 * pad), 0)
+        ImageDraw.Draw(img).text(
+            (pad - bb[0], pad - bb[1]),
+            text,
+            font=font,
+            fill=255,
+            stroke_width=stroke,
+            stroke_fill=255,
+        )
+        return np.asarray(img)
+    bb = font.getbbox(text, stroke_width=stroke)
+    adv = [font.getlength(c) + track * font.size for c in text]
+    width = int(np.ceil(sum(adv))) + bb[2] + 2 * pad
+    img = Image.new("L", (width, bb[3] - bb[1] + 2 * pad), 0)
+    d = ImageDraw.Draw(img)
+    x = float(pad - min(bb[0], 0))
+    for c, a in zip(text, adv, strict=True):
+        if c != " ":
+            d.text((x, pad - bb[1]), c, font=font, fill=255, stroke_width=stroke, stroke_fill=255)
+        x += a
+    return np.asarray(img)
+
+
+class RecLineGenerator:
+    """Text-line crops for recognition training.
+
+    ``sample(rng)`` returns ``(rgb_uint8 HxWx3, label)``: height ``height``, width that follows the
+    text (at most ``max_width``), label the exact rendered string (normalized by the charset,
+    nonempty, at most ``max_len`` characters).
+    """
+
+    def __init__(
+        self,
+        charset: Charset | str = "en",
+        height: int = 48,
+        max_width: int = 320,
+        seed: int = 0,
+        exclude_fonts: Sequence[str] = (),
+        fonts: Sequence[str] | None = None,
+        max_len: int = 25,
+        vertical_ratio: float | None = None,
+        font_dirs: Sequence[str | Path] | None = None,
+        system_fonts: bool = True,
+        photos: bool = True,
+    ):
+        self.charset = Charset.load(charset) if isinstance(charset, str) else charset
+        self.height = int(height)
+        self.max_width = int(max_width)
+        self.max_len = int(max_len)
+        self.rng = np.random.default_rng(seed)
+        faces = load_faces(exclude_fonts, fonts, font_dirs, system_fonts)
+        latin, cjk = split_pools(faces)
+        self.lang = "en" if len(self.charset) < 200 else "ch"
+        if not latin:
+            latin = [f for f in faces if sum(c.isascii() for c in f.chars) >= 60]
+        self.latin = FontPool(latin) if latin else None
+        self.cjk = FontPool(cjk) if cjk else None
+        self.any = FontPool(faces)
+        if self.lang == "en":
+            drawable = self.latin.chars() if self.latin else self.any.chars()
+        else:
+            drawable = self.any.chars()
+        self.text = TextSampler(
+            self.charset, max_len=self.max_len, drawable=drawable, lang=self.lang
+        )
+        self.vertical_ratio = (
+            (0.05 if self.lang == "ch" else 0.0) if vertical_ratio is None else vertical_ratio
+        )
+        self.photos = PhotoPool() if photos else None
+
+    # --- font choice ------------------------------------------------------------------------
+    def _pick_font(self, rng: np.random.Generator, text: str) -> tuple[FontPool, int] | None:
+        pools: list[FontPool] = []
+        ascii_only = text.isascii()
+        if self.lang == "en":
+            order = [self.cjk, self.latin] if rng.random() < 0.1 else [self.latin, self.cjk]
+        else:
+            order = (
+                [self.latin, self.cjk]
+                if (ascii_only and rng.random() < 0.6)
+                else [self.cjk, self.latin]
+            )
+        pools = [p for p in order if p is not None] + [self.any]
+        for pool in pools:
+            i = pool.pick(rng, text)
+            if i is not None:
+                return pool, i
+        return None
+
+    # --- main entry ---------------------------------------------------------------------------
+    def __iter__(self) -> Iterator[tuple[np.ndarray, str]]:
+        while True:
+            yield self.sample(self.rng)
+
+    def sample(self, rng: np.random.Generator | None = None) -> tuple[np.ndarray, str]:
+        rng = self.rng if rng is None else rng
+        for _ in range(20):
+            out = self._try(rng)
+            if out is not None:
+                return out
+        raise RuntimeError("could not render a line; are fonts installed?")
+
+    def _try(self, rng: np.random.Generator) -> tuple[np.ndarray, str] | None:
+        text = self.text.sample(rng)
+        picked = self._pick_font(rng, text)
+        if picked is None:
+            return None
+        pool, fi = picked
+        size = int(rng.integers(8, 15)) * 3  # 24..42, few sizes: font cache hits
+        font = pool.font(fi, size)
+        vertical = (
+            self.vertical_ratio > 0
+            and len(text) >= 2
+            and rng.random() < self.vertical_ratio
+            and all(not c.isascii() and c.isalnum() for c in text)
+        )
+        track = 0.0
+        if not vertical and len(text) <= 16 and rng.random() < 0.2:
+            track = float(rng.uniform(0.02, 0.35 if " " not in text else 0.15))
+        elif vertical:
+            track = float(rng.uniform(0.0, 0.25))
+        stroke = 1 if size >= 26 and rng.random() < 0.1 else 0
+
+        # keep the line within max_width after scaling to height: shorten text if needed
+        if not vertical:
+            bb = font.getbbox(text, stroke_width=stroke)
+            ink_h = max(bb[3] - bb[1], size * 0.5)
+            est = (bb[2] - bb[0] + track * size * len(text)) * self.height / (ink_h * 1.3)
+            limit = self.max_width / 0.8
+            if est > limit:
+                keep = max(1, int(len(text) * limit / est))
+                short = text[:keep]
+                if " " in short and text[keep : keep + 1] not in ("", " "):
+                    short = short.rsplit(" ", 1)[0]  # do not cut a word
+                text = self.charset.normalize(short)
+                if not text:
+                    return None
+        mask = render_mask(text, font, track=track, stroke=stroke, vertical=vertical)
+        if vertical:
+            mask = np.ascontiguousarray(np.rot90(mask, 1))  # reading order becomes left->right
+        if mask.size == 0 or mask.max() == 0:
+            return None
+        if rng.random() < 0.06 and not vertical:  # underline / strike-through
+            m = mask.copy()
+            bbm = ink_bbox(m)
+            if bbm is not None:
+                t = max(1, size // 16)
+                y = bbm[3] - t if rng.random() < 0.8 else (bbm[1] + bbm[3]) // 2
+                m[y : y + t, bbm[0] : bbm[2]] = 255
+                mask = m
+
+        # geometry: rotation, shear (italic), perspective, curved baseline
+        h0, w0 = mask.shape
+        if rng.random() < 0.1 and w0 > 3 * h0:
+            mask = curve(mask, rng, amp=float(rng.uniform(0.1, 0.35)) * h0)
+            h0, w0 = mask.shape
+        if rng.random() < 0.4:
+            big = rng.random() < 0.15
+            M = random_homography(
+                rng,
+                w0,
+                h0,
+                rot_deg=6.0 if big else 2.0,
+                shear=0.3 if rng.random() < 0.2 else 0.05,
+                persp=float(rng.uniform(0.0, 0.06)) if rng.random() < 0.3 else 0.0,
+            )
+            mask = cv2.warpPerspective(mask, M, warp_size(M, w0, h0), flags=cv2.INTER_LINEAR)
+        bb = ink_bbox(mask, 16)
+        if bb is None:
+            return None
+        mask = mask[bb[1] : bb[3], bb[0] : bb[2]]
+        ih, iw = mask.shape
+        ref = float(ih) if not vertical else float(ih)
+        if self.lang == "en" or not vertical:
+            ref = max(ref, size * 0.55)  # lines of dots or dashes are thin: use the font size
+        # margins: tight to loose crops
+        loose = rng.random() < 0.08
+        mt = int(ref * rng.uniform(0.02, 0.25 if not loose else 0.6))
+        mb = int(ref * rng.uniform(0.02, 0.25 if not loose else 0.6))
+        ml = int(ref * rng.uniform(0.0, 0.3 if not loose else 0.9))
+        mr = int(ref * rng.uniform(0.0, 0.3 if not loose else 0.9))
+        ch, cw = ih + mt + mb, iw + ml + mr
+        # very thin lines (e.g. "...") get some height
+        if ch < ref * 0.9:
+            extra = int(ref * 0.9) - ch
+            mt += extra // 2
+            mb += extra - extra // 2
+            ch = ih + mt + mb
+
+        bg = background(rng, ch, cw, self.photos)
+        if rng.random() < 0.7:  # keep photos/textures calm enough to read
+            mean = bg.mean(axis=(0, 1), keepdims=True)
+            bg = mean + (bg - mean) * rng.uniform(0.25, 0.8)
+        region = bg[mt : mt + ih, ml : ml + iw]
+        color = text_color(rng, luminance(region), min_contrast=float(rng.uniform(70, 130)))
+        alpha = np.zeros((ch, cw), np.float32)
+        alpha[mt : mt + ih, ml : ml + iw] = mask.astype(np.float32) * (1.0 / 255.0)
+        if rng.random() < 0.06:  # partial neighbouring lines above/below, cut by the crop
+            self._neighbours(rng, alpha, mt, mb, ref)
+        if rng.random() < 0.08:  # drop shadow / extrusion
+            dx, dy = (int(v) for v in rng.integers(-3, 4, 2))
+            sh = np.roll(alpha, (dy, dx), axis=(0, 1))
+            sh = cv2.GaussianBlur(sh, (0, 0), float(rng.uniform(0.5, 2.0)))
+            scol = (
+                color * 0.3
+                if luminance(color[None, None]) > 128
+                else np.clip(255 - color, 0, 255) * 0.5
+            )
+            bg = bg * (1 - sh[..., None] * 0.7) + scol[None, None] * (sh[..., None] * 0.7)
+        opacity = 1.0 if rng.random() < 0.8 else float(rng.uniform(0.6, 1.0))
+        a = alpha[..., None] * opacity
+        img = bg * (1 - a) + color[None, None] * a
+        if rng.random() < 0.04:  # box around the text (label field, sign border)
+            t = max(1, int(ref / 20))
+            c = tuple(float(v) for v in color)
+            cv2.rectangle(img, (0, 0), (cw - 1, ch - 1), c, t)
+        img = np.clip(img, 0, 255).astype(np.uint8)
+
+        # resolution: render small then upscale (low-res photos), else straight to height
+        H = self.height
+        if rng.random() < 0.2:
+            s = rng.uniform(0.3, 0.7) * H / ch
+            small = cv2.resize(
+                img, (max(1, int(cw * s)), max(1, int(ch * s))), interpolation=cv2.INTER_AREA
+            )
+            img = cv2.resize(
+                small,
+                (cw, ch),
+                interpolation=cv2.INTER_LINEAR if rng.random() < 0.7 else cv2.INTER_NEAREST,
+            )
+        img = photometric(img, rng)
+        w = max(1, min(self.max_width, int(round(cw * H / ch))))
+        img = cv2.resize(img, (w, H), interpolation=cv2.INTER_AREA if ch > H else cv2.INTER_LINEAR)
+        if rng.random() < 0.03:
+            img = 255 - img
+        return np.ascontiguousarray(img), text
+
+    def _neighbours(
+        self, rng: np.random.Generator, alpha: np.ndarray, mt: int, mb: int, ref: float
+    ) -> None:
+        """Paint fragments of other lines that stick into the top/bottom margin only."""
+        ch, cw = alpha.shape
+        for top in (True, False):
+            margin = mt if top else mb
+            if margin < 3 or rng.random() < 0.4:
+                continue
+            other = self.text.sample(rng)
+            picked = self._pick_font(rng, other)
+            if picked is None:
+                continue
+            pool, fi = picked
+            m = render_mask(other, pool.font(fi, int(rng.integers(22, 44))))
+            bb = ink_bbox(m)
+            if bb is None:
+                continue
+            m = m[bb[1] : bb[3], bb[0] : bb[2]].astype(np.float32) / 255.0
+            vis = int(margin * rng.uniform(0.3, 0.8))  # visible rows of the neighbour
+            vis = min(vis, m.shape[0])
+            frag = m[-vis:] if top else m[:vis]
+            x = int(rng.integers(-frag.shape[1] // 2, max(1, cw // 2)))
+            x0, x1 = max(0, x), min(cw, x + frag.shape[1])
+            if x1 <= x0:
+                continue
+            part = frag[:, x0 - x : x1 - x]
+            if top:
+                alpha[0:vis, x0:x1] = np.maximum(alpha[0:vis, x0:x1], part)
+            else:
+                alpha[ch - vis : ch, x0:x1] = np.maximum(alpha[ch - vis : ch, x0:x1], part)
