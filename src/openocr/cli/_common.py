@@ -1,0 +1,109 @@
+"""Options and output helpers shared by the ``ocr``, ``det`` and ``rec`` subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterable, Iterator
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def add_input_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "inputs", nargs="*", metavar="INPUT", help="image/PDF files, folders or glob patterns"
+    )
+    p.add_argument(
+        "--input_path",
+        "--input-path",
+        dest="input_path",
+        action="append",
+        default=[],
+        help=argparse.SUPPRESS,
+    )
+    p.add_argument("-r", "--recursive", action="store_true", help="descend into sub-folders")
+    p.add_argument(
+        "--no-exif", dest="exif", action="store_false", help="ignore EXIF orientation tags"
+    )
+
+
+def add_model_args(p: argparse.ArgumentParser, det: bool, rec: bool) -> None:
+    p.add_argument(
+        "--mode", choices=("mobile", "server"), default="mobile", help="shipped model set"
+    )
+    p.add_argument("--backend", choices=("onnx", "torch"), default="onnx")
+    p.add_argument("--device", default="cpu", help="cpu | cuda (default: cpu)")
+    p.add_argument("--threads", type=int, default=2, help="intra-op threads per model (default: 2)")
+    if det:
+        p.add_argument(
+            "--det-model",
+            "--onnx_det_model_path",
+            dest="det_model",
+            help="detector .onnx or checkpoint",
+        )
+        p.add_argument(
+            "--det-box-type",
+            "--det_box_type",
+            dest="det_box_type",
+            choices=("quad", "poly"),
+            default="quad",
+        )
+        p.add_argument(
+            "--limit-side-len", type=int, default=960, help="detector input long-side limit"
+        )
+        p.add_argument("--thresh", type=float, help="binarization threshold (default 0.3)")
+        p.add_argument("--box-thresh", type=float, help="box score threshold (default 0.6)")
+        p.add_argument("--unclip-ratio", type=float, help="box expansion (default 1.5)")
+    if rec:
+        p.add_argument(
+            "--rec-model",
+            "--onnx_rec_model_path",
+            dest="rec_model",
+            help="recognizer .onnx or checkpoint",
+        )
+        p.add_argument("--charset", help="override the recognizer charset: en | ch | path")
+        p.add_argument(
+            "--rec-batch-num", "--rec_batch_num", dest="rec_batch_num", type=int, default=6
+        )
+
+
+def add_output_args(p: argparse.ArgumentParser, default_out: str) -> None:
+    p.add_argument(
+        "-o",
+        "--out",
+        "--output_path",
+        dest="out",
+        default=default_out,
+        help=f"output folder (default: {default_out})",
+    )
+    p.add_argument("--vis", "--is_vis", dest="vis", action="store_true", help="save visualizations")
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+
+
+def det_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    kw = {"thresh": args.thresh, "box_thresh": args.box_thresh, "unclip_ratio": args.unclip_ratio}
+    return {k: v for k, v in kw.items() if v is not None}
+
+
+def all_inputs(args: argparse.Namespace) -> list[str]:
+    inputs = list(args.inputs) + list(args.input_path)
+    if not inputs:
+        from ..errors import InputError
+
+        raise InputError("no input given (pass image files, folders or glob patterns)")
+    return inputs
+
+
+def progress(items: Iterable[T], total: int, quiet: bool, desc: str) -> Iterator[T]:
+    """A progress bar on an interactive terminal only (stderr), silent otherwise."""
+    if quiet or total < 2 or not sys.stderr.isatty():
+        yield from items
+        return
+    from tqdm import tqdm
+
+    yield from tqdm(items, total=total, desc=desc, unit="img", file=sys.stderr, leave=False)
+
+
+def report_error(err: Exception) -> None:
+    print(f"openocr: error: {err}", file=sys.stderr)

@@ -1,0 +1,112 @@
+"""Detector input: limit the long side, round each side to a multiple of 32, ImageNet-normalize.
+
+Input is RGB uint8; mean/std are applied in RGB order (R uses 0.485/0.229).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
+IMAGENET_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class DetPreConfig:
+    """``limit_type='max'`` shrinks images whose long side exceeds ``limit_side_len`` (never
+    upscales); ``'min'`` scales so the short side is at least ``limit_side_len``."""
+
+    limit_side_len: int = 960
+    limit_type: str = "max"
+    stride: int = 32
+
+
+@dataclass(frozen=True)
+class ResizeMeta:
+    """What the detector resize did: source size and the resized (model input) size.
+
+    ``frame_h/frame_w`` is the image that was resized: the source itself, or the source
+    zero-padded to 32x32 when it was tiny. Boxes map back to that frame and are clipped to
+    the source size.
+    """
+
+    src_h: int
+    src_w: int
+    resized_h: int
+    resized_w: int
+    frame_h: int = 0
+    frame_w: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.frame_h:
+            object.__setattr__(self, "frame_h", self.src_h)
+        if not self.frame_w:
+            object.__setattr__(self, "frame_w", self.src_w)
+
+    @property
+    def ratio_h(self) -> float:
+        return self.resized_h / self.frame_h
+
+    @property
+    def ratio_w(self) -> float:
+        return self.resized_w / self.frame_w
+
+    def to_source(
+        self, points: np.ndarray, map_h: int | None = None, map_w: int | None = None
+    ) -> np.ndarray:
+        """Map points from a (map_h x map_w) output map back to source pixels (float)."""
+        mh, mw = map_h or self.resized_h, map_w or self.resized_w
+        pts = np.asarray(points, dtype=np.float64).copy()
+        pts[..., 0] *= self.frame_w / mw
+        pts[..., 1] *= self.frame_h / mh
+        return pts
+
+
+def det_resize(
+    image: np.ndarray, cfg: DetPreConfig = DetPreConfig()
+) -> tuple[np.ndarray, ResizeMeta]:
+    """Resize per ``cfg``; each side becomes a multiple of ``stride`` (nearest, at least one)."""
+    h0, w0 = h, w = image.shape[:2]
+    if h + w < 64:  # tiny images: pad to 32x32 first (top-left anchored), like the reference
+        padded = np.zeros((max(32, h), max(32, w), image.shape[2]), dtype=image.dtype)
+        padded[:h, :w] = image
+        image = padded
+        h, w = image.shape[:2]
+    side = cfg.limit_side_len
+    if cfg.limit_type == "max":
+        ratio = side / max(h, w) if max(h, w) > side else 1.0
+    elif cfg.limit_type == "min":
+        ratio = side / min(h, w) if min(h, w) < side else 1.0
+    else:
+        raise ValueError(f"limit_type must be 'max' or 'min', got {cfg.limit_type!r}")
+    s = cfg.stride
+    rh = max(int(round(int(h * ratio) / s) * s), s)
+    rw = max(int(round(int(w * ratio) / s) * s), s)
+    resized = (
+        image if (rh, rw) == (h, w) else cv2.resize(image, (rw, rh), interpolation=cv2.INTER_LINEAR)
+    )
+    return resized, ResizeMeta(h0, w0, rh, rw, h, w)
+
+
+def normalize_imagenet(image: np.ndarray) -> np.ndarray:
+    """RGB uint8 HxWx3 -> float32 1x3xHxW, ``(x/255 - mean)/std`` per RGB channel."""
+    x = image.astype(np.float32) * (1.0 / 255.0)
+    x -= IMAGENET_MEAN
+    x *= 1.0 / IMAGENET_STD
+    return np.ascontiguousarray(x.transpose(2, 0, 1)[None])
+
+
+def det_preprocess(
+    image: np.ndarray, cfg: DetPreConfig = DetPreConfig()
+) -> tuple[np.ndarray, ResizeMeta]:
+    """RGB uint8 image -> (1x3xHxW float32 tensor, ResizeMeta).
+
+    >>> x, meta = det_preprocess(np.zeros((100, 200, 3), np.uint8))
+    >>> x.shape, (meta.resized_h, meta.resized_w)
+    ((1, 3, 96, 192), (96, 192))
+    """
+    resized, meta = det_resize(image, cfg)
+    return normalize_imagenet(resized), meta
