@@ -86,13 +86,19 @@ def jpeg(img: np.ndarray, quality: int) -> np.ndarray:
     return cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
 
 
-def photometric(img: np.ndarray, rng: np.random.Generator, strength: float = 1.0) -> np.ndarray:
-    """Blur, noise, brightness/contrast, shading gradient, JPEG; uint8 RGB in, uint8 RGB out."""
+def photometric(
+    img: np.ndarray,
+    rng: np.random.Generator,
+    strength: float = 1.0,
+    blur_scale: float | None = None,
+) -> np.ndarray:
+    """Blur, noise, brightness/contrast, shading gradient, JPEG; uint8 RGB in, uint8 RGB out.
+    ``blur_scale`` multiplies the blur radius (default: image height / 48)."""
     h, w = img.shape[:2]
     out = img
     u = rng.random()
     if u < 0.25 * strength:
-        s = rng.uniform(0.3, 1.2) * max(1.0, min(h, w) / 48)
+        s = rng.uniform(0.3, 1.2) * (max(1.0, min(h, w) / 48) if blur_scale is None else blur_scale)
         out = cv2.GaussianBlur(out, (0, 0), s)
     elif u < 0.33 * strength:
         out = motion_blur(out, rng)

@@ -1,0 +1,455 @@
+"""Detection page generator: documents and scene-like images with exact text quads.
+
+Quads come from the font's ink box: text drawn at (x, y) with the default ``la`` anchor has its
+ink inside ``font.getbbox(text) + (x, y)``; warped patches and pages carry their quads through the
+same 3x3 homography.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw
+
+from ..charset import Charset
+from .backgrounds import PhotoPool, background, luminance, paper, text_color
+from .effects import ink_bbox, photometric, random_homography, warp_size
+from .fonts import FontPool
+from .rec import load_faces, render_mask, split_pools
+from .text import TextSampler
+
+
+def _quad(x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
+    return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32)
+
+
+def _transform(quads: list[np.ndarray], M: np.ndarray) -> list[np.ndarray]:
+    if not quads:
+        return quads
+    pts = cv2.perspectiveTransform(np.stack(quads).reshape(1, -1, 2).astype(np.float32), M)
+    return list(pts.reshape(-1, 4, 2))
+
+
+class DetPageGenerator:
+    """Pages for detector training.
+
+    ``sample(rng)`` returns ``(rgb_uint8 HxWx3, instances)`` where each instance is
+    ``{"points": 4x2 list clockwise from top-left, "text": str, "ignore": bool}``. ``level`` is
+    ``"line"`` or ``"word"`` (English lines split at spaces). ``doc_ratio`` is the share of
+    document pages (the rest are scene-like: text on photos/textures, rotated and warped).
+    """
+
+    def __init__(
+        self,
+        seed: int = 0,
+        charset: Charset | str = "ch",
+        size: tuple[int, int] = (1000, 1400),
+        level: str = "line",
+        doc_ratio: float = 0.6,
+        en_ratio: float = 0.4,
+        exclude_fonts: Sequence[str] = (),
+        fonts: Sequence[str] | None = None,
+        font_dirs: Sequence[str | Path] | None = None,
+        system_fonts: bool = True,
+        photos: bool = True,
+        augment: bool = True,
+    ):
+        if level not in ("line", "word"):
+            raise ValueError(f"level must be 'line' or 'word', not {level!r}")
+        self.charset = Charset.load(charset) if isinstance(charset, str) else charset
+        self.size = (int(size[0]), int(size[1]))
+        self.level = level
+        self.doc_ratio = doc_ratio
+        self.augment = augment
+        self.rng = np.random.default_rng(seed)
+        faces = load_faces(exclude_fonts, fonts, font_dirs, system_fonts)
+        latin, cjk = split_pools(faces)
+        self.any = FontPool(faces)
+        self.latin = FontPool(latin) if latin else self.any
+        self.cjk = FontPool(cjk) if cjk else None
+        en = Charset.load("en")
+        self.en_text = TextSampler(en, max_len=40, drawable=self.latin.chars(), lang="en")
+        self.has_ch = len(self.charset) >= 200
+        self.en_ratio = en_ratio if self.has_ch else 1.0
+        if self.has_ch:
+            pool = self.cjk or self.any
+            self.ch_text = TextSampler(self.charset, max_len=30, drawable=pool.chars(), lang="ch")
+        self.photos = PhotoPool(max_side=1400) if photos else None
+        self.want_mask = False
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, list[dict[str, Any]]]]:
+        while True:
+            yield self.sample(self.rng)
+
+    def sample(
+        self, rng: np.random.Generator | None = None
+    ) -> tuple[np.ndarray, list[dict[str, Any]]]:
+        img, inst, _ = self.sample_with_mask(rng, mask=False)
+        return img, inst
+
+    def sample_with_mask(
+        self, rng: np.random.Generator | None = None, mask: bool = True
+    ) -> tuple[np.ndarray, list[dict[str, Any]], np.ndarray | None]:
+        """Like ``sample`` and also the text ink mask (uint8, for tests)."""
+        rng = self.rng if rng is None else rng
+        self.want_mask = mask
+        if rng.random() < self.doc_ratio:
+            img, quads, texts, ink = self._document(rng)
+        else:
+            img, quads, texts, ink = self._scene(rng)
+        if self.augment:
+            img, quads, ink = self._page_augment(rng, img, quads, ink)
+        h, w = img.shape[:2]
+        out = []
+        for q, t in zip(quads, texts, strict=True):
+            inside = (q[:, 0] >= -1) & (q[:, 0] <= w + 1) & (q[:, 1] >= -1) & (q[:, 1] <= h + 1)
+            if not inside.any():
+                continue
+            side = min(np.linalg.norm(q[1] - q[0]), np.linalg.norm(q[3] - q[0]))
+            ignore = bool(side < 5 or inside.sum() < 4)
+            out.append(
+                {"points": np.round(q.astype(np.float64), 2).tolist(), "text": t, "ignore": ignore}
+            )
+        return img, out, ink
+
+    # --- text helpers ---------------------------------------------------------------------------
+    def _lang(self, rng: np.random.Generator) -> str:
+        return "en" if rng.random() < self.en_ratio else "ch"
+
+    def _font(self, rng: np.random.Generator, lang: str, size: int) -> tuple[Any, Any]:
+        pool = self.latin if lang == "en" else (self.cjk or self.any)
+        fam = pool.families[int(rng.integers(len(pool.families)))]
+        i = fam[int(rng.integers(len(fam)))]
+        return pool.font(i, size), pool.faces[i]
+
+    def _line_text(
+        self, rng: np.random.Generator, lang: str, font: Any, face: Any, width: float
+    ) -> str:
+        """Join sampled pieces until the line is about ``width`` pixels wide."""
+        sampler = self.en_text if lang == "en" else self.ch_text
+        sep = " " if lang == "en" else ("" if rng.random() < 0.8 else " ")
+        text = ""
+        for _ in range(30):
+            piece = sampler.sample(rng)
+            if not face.covers(piece):
+                continue
+            cand = piece if not text else text + sep + piece
+            if font.getlength(cand) > width:
+                if not text:  # one piece too long: cut it
+                    n = max(1, int(len(piece) * width / max(font.getlength(piece), 1)))
+                    text = piece[:n].strip()
+                break
+            text = cand
+        return text
+
+    def _put_line(
+        self, draw, mdraw, x: float, y: float, text: str, font, color, quads, texts
+    ) -> float:
+        """Draw one line; record quads (line or words). Returns the ink bottom (or y)."""
+        if not text:
+            return y
+        bb = font.getbbox(text)
+        if bb[2] <= bb[0] or bb[3] <= bb[1]:
+            return y
+        fill = tuple(int(c) for c in color)
+        draw.text((x, y), text, font=font, fill=fill)
+        if mdraw is not None:
+            mdraw.text((x, y), text, font=font, fill=255)
+        if self.level == "word" and " " in text:
+            pos = 0
+            for word in text.split(" "):
+                if word:
+                    wb = font.getbbox(word)
+                    x0 = x + font.getlength(text[:pos])
+                    if wb[2] > wb[0] and wb[3] > wb[1]:
+                        quads.append(_quad(x0 + wb[0], y + wb[1], x0 + wb[2], y + wb[3]))
+                        texts.append(word)
+                pos += len(word) + 1
+        else:
+            quads.append(_quad(x + bb[0], y + bb[1], x + bb[2], y + bb[3]))
+            texts.append(text)
+        return y + bb[3]
+
+    # --- documents --------------------------------------------------------------------------------
+    def _document(self, rng: np.random.Generator):
+        W0, H0 = self.size
+        W = int(W0 * rng.uniform(0.8, 1.2))
+        H = int(H0 * rng.uniform(0.8, 1.1))
+        if rng.random() < 0.15:
+            W, H = H, W
+        small = paper(rng, H // 4, W // 4)
+        bg = cv2.resize(
+            np.clip(small, 0, 255).astype(np.uint8), (W, H), interpolation=cv2.INTER_LINEAR
+        )
+        if rng.random() < 0.5:
+            bg = np.clip(
+                bg.astype(np.int16) + rng.integers(-3, 4, (H, W, 1), dtype=np.int16), 0, 255
+            ).astype(np.uint8)
+        page = Image.fromarray(bg)
+        draw = ImageDraw.Draw(page)
+        ink = Image.new("L", (W, H), 0) if self.want_mask else None
+        mdraw = ImageDraw.Draw(ink) if ink is not None else None
+        quads: list[np.ndarray] = []
+        texts: list[str] = []
+        lang = self._lang(rng)
+        margin = int(rng.uniform(0.04, 0.1) * W)
+        ncol = int(rng.choice([1, 1, 1, 2, 2, 3]))
+        gutter = int(rng.uniform(0.02, 0.05) * W)
+        col_w = (W - 2 * margin - (ncol - 1) * gutter) / ncol
+        body = int(rng.choice([12, 14, 16, 18, 20, 22, 24, 28, 32]))
+        if ncol == 3:
+            body = min(body, 20)
+        ink_col = text_color(rng, 235.0, min_contrast=110)
+        for c in range(ncol):
+            x0 = margin + c * (col_w + gutter)
+            y = float(margin * rng.uniform(0.8, 1.5))
+            while y < H - margin - body * 2:
+                if rng.random() < 0.3:
+                    lang = self._lang(rng)
+                kind = rng.choice(["para", "para", "para", "head", "table", "form", "list"])
+                y = getattr(self, f"_block_{kind}")(
+                    rng, draw, mdraw, x0, y, col_w, H - margin, body, lang, ink_col, quads, texts
+                )
+                y += body * rng.uniform(0.6, 2.0)
+        return np.asarray(page), quads, texts, (np.asarray(ink) if ink is not None else None)
+
+    def _block_para(self, rng, draw, mdraw, x0, y, col_w, y_max, body, lang, color, quads, texts):
+        font, face = self._font(rng, lang, body)
+        lead = body * rng.uniform(1.2, 1.8)
+        indent = body * rng.uniform(0, 2) if rng.random() < 0.5 else 0
+        for i in range(int(rng.integers(2, 9))):
+            if y + lead > y_max:
+                break
+            w = col_w - (indent if i == 0 else 0)
+            text = self._line_text(
+                rng, lang, font, face, w * (rng.uniform(0.3, 0.9) if rng.random() < 0.15 else 1.0)
+            )
+            self._put_line(
+                draw, mdraw, x0 + (indent if i == 0 else 0), y, text, font, color, quads, texts
+            )
+            y += lead
+        return y
+
+    def _block_head(self, rng, draw, mdraw, x0, y, col_w, y_max, body, lang, color, quads, texts):
+        size = int(body * rng.uniform(1.3, 2.6))
+        if y + size * 1.5 > y_max:
+            return y_max
+        font, face = self._font(rng, lang, size)
+        text = self._line_text(rng, lang, font, face, col_w * rng.uniform(0.3, 0.9))
+        if lang == "en" and rng.random() < 0.4:
+            text = text.upper() if face.covers(text.upper()) else text
+        col = color if rng.random() < 0.7 else text_color(rng, 235.0, min_contrast=90)
+        x = x0 if rng.random() < 0.7 else x0 + max(0.0, (col_w - font.getlength(text)) / 2)
+        self._put_line(draw, mdraw, x, y, text, font, col, quads, texts)
+        return y + size * 1.3
+
+    def _block_list(self, rng, draw, mdraw, x0, y, col_w, y_max, body, lang, color, quads, texts):
+        """Receipt / price list: item on the left, amount right-aligned, dashed separators."""
+        font, face = self._font(rng, lang, body)
+        lead = body * rng.uniform(1.3, 1.8)
+        for _ in range(int(rng.integers(3, 10))):
+            if y + lead > y_max:
+                break
+            left = self._line_text(rng, lang, font, face, col_w * rng.uniform(0.25, 0.6))
+            amount = f"{rng.uniform(0, 999):.2f}"
+            self._put_line(draw, mdraw, x0, y, left, font, color, quads, texts)
+            if face.covers(amount):
+                self._put_line(
+                    draw,
+                    mdraw,
+                    x0 + col_w - font.getlength(amount),
+                    y,
+                    amount,
+                    font,
+                    color,
+                    quads,
+                    texts,
+                )
+            y += lead
+        if rng.random() < 0.5 and y + lead <= y_max:
+            yy = int(y + lead * 0.3)
+            for xx in range(int(x0), int(x0 + col_w), 8):
+                draw.line([(xx, yy), (xx + 4, yy)], fill=tuple(int(c) for c in color), width=1)
+            y += lead * 0.7
+        return y
+
+    def _block_table(self, rng, draw, mdraw, x0, y, col_w, y_max, body, lang, color, quads, texts):
+        font, face = self._font(rng, lang, max(10, int(body * 0.9)))
+        ncols = int(rng.integers(2, 6))
+        nrows = int(rng.integers(2, 8))
+        row_h = body * rng.uniform(1.6, 2.4)
+        if y + row_h * 2 > y_max:
+            return y_max
+        nrows = min(nrows, int((y_max - y) // row_h))
+        cw = col_w / ncols
+        rule = tuple(int(c) for c in color)
+        lw = int(rng.integers(1, 3))
+        grid = rng.random() < 0.6
+        for r in range(nrows + 1):
+            if grid or r in (0, 1, nrows):
+                draw.line([(x0, y + r * row_h), (x0 + col_w, y + r * row_h)], fill=rule, width=lw)
+        if grid:
+            for c in range(ncols + 1):
+                draw.line([(x0 + c * cw, y), (x0 + c * cw, y + nrows * row_h)], fill=rule, width=lw)
+        pad = max(3.0, body * 0.3)
+        for r in range(nrows):
+            for c in range(ncols):
+                if rng.random() < 0.15:
+                    continue
+                text = self._line_text(
+                    rng, lang, font, face, (cw - 2 * pad) * rng.uniform(0.4, 1.0)
+                )
+                bb = font.getbbox(text) if text else (0, 0, 0, 0)
+                ty = y + r * row_h + (row_h - (bb[3] + bb[1])) / 2
+                self._put_line(draw, mdraw, x0 + c * cw + pad, ty, text, font, color, quads, texts)
+        return y + nrows * row_h
+
+    def _block_form(self, rng, draw, mdraw, x0, y, col_w, y_max, body, lang, color, quads, texts):
+        font, face = self._font(rng, lang, body)
+        lead = body * rng.uniform(1.8, 2.6)
+        rule = tuple(int(c) for c in color)
+        for _ in range(int(rng.integers(2, 6))):
+            if y + lead > y_max:
+                break
+            label = self._line_text(rng, lang, font, face, col_w * rng.uniform(0.15, 0.35))
+            colon = ":" if lang == "en" or not face.covers("：") else "："
+            label = label + colon if label and face.covers(colon) else label
+            self._put_line(draw, mdraw, x0, y, label, font, color, quads, texts)
+            lx = x0 + font.getlength(label) + body * 0.5
+            base = y + font.getmetrics()[0] + 3
+            draw.line([(lx, base), (x0 + col_w, base)], fill=rule, width=1)
+            if rng.random() < 0.7:
+                val_font, val_face = self._font(rng, lang, body)
+                val = self._line_text(
+                    rng, lang, val_font, val_face, (x0 + col_w - lx) * rng.uniform(0.3, 0.9)
+                )
+                self._put_line(
+                    draw,
+                    mdraw,
+                    lx + body * 0.3,
+                    y,
+                    val,
+                    val_font,
+                    text_color(rng, 235.0, 100),
+                    quads,
+                    texts,
+                )
+            y += lead
+        return y
+
+    # --- scenes ------------------------------------------------------------------------------------
+    def _scene(self, rng: np.random.Generator):
+        W0, H0 = self.size
+        W, H = (int(W0 * rng.uniform(0.8, 1.1)), int(H0 * rng.uniform(0.5, 0.8)))
+        if rng.random() < 0.4:
+            W, H = H, W
+        bg = background(rng, H // 2, W // 2, self.photos, weights=(0.1, 0.1, 0.15, 0.2, 0.45))
+        img = cv2.resize(
+            np.clip(bg, 0, 255).astype(np.uint8), (W, H), interpolation=cv2.INTER_LINEAR
+        ).astype(np.float32)
+        ink = np.zeros((H, W), np.uint8) if self.want_mask else None
+        occupied = np.zeros((H // 8 + 1, W // 8 + 1), bool)
+        quads: list[np.ndarray] = []
+        texts: list[str] = []
+        target = int(rng.integers(3, 16))
+        for _ in range(target * 3):
+            if len(quads) >= target:
+                break
+            lang = self._lang(rng)
+            size = int(np.exp(rng.uniform(np.log(16), np.log(110))))
+            font, face = self._font(rng, lang, size)
+            sampler = self.en_text if lang == "en" else self.ch_text
+            text = sampler.sample(rng)
+            if not face.covers(text):
+                continue
+            if lang == "en" and rng.random() < 0.3 and face.covers(text.upper()):
+                text = text.upper()
+            if font.getlength(text) > W * 0.9:
+                continue
+            m = render_mask(text, font, pad=2)
+            h0, w0 = m.shape
+            bb = ink_bbox(m)
+            if bb is None:
+                continue
+            M = random_homography(
+                rng,
+                w0,
+                h0,
+                rot_deg=30.0 if rng.random() < 0.5 else 5.0,
+                shear=0.15,
+                persp=float(rng.uniform(0, 0.08)),
+            )
+            pw, ph = warp_size(M, w0, h0)
+            if pw >= W - 4 or ph >= H - 4:
+                continue
+            x = int(rng.integers(0, W - pw))
+            y = int(rng.integers(0, H - ph))
+            cell = occupied[y // 8 : (y + ph) // 8 + 1, x // 8 : (x + pw) // 8 + 1]
+            if cell.any():
+                continue
+            cell[...] = True
+            wm = cv2.warpPerspective(m, M, (pw, ph), flags=cv2.INTER_LINEAR)
+            a = wm.astype(np.float32)[..., None] / 255.0
+            region = img[y : y + ph, x : x + pw]
+            color = text_color(rng, luminance(region), min_contrast=float(rng.uniform(80, 140)))
+            if rng.random() < 0.25:  # plate behind the text (sign, label)
+                pc = np.clip(255 - color + rng.normal(0, 20, 3), 0, 255).astype(np.float32)
+                pad = max(2, size // 5)
+                ys0, ys1 = max(0, y - pad), min(H, y + ph + pad)
+                xs0, xs1 = max(0, x - pad), min(W, x + pw + pad)
+                q = cv2.perspectiveTransform(_quad(bb[0], bb[1], bb[2], bb[3])[None], M)[
+                    0
+                ] + np.float32([x, y])
+                poly = np.zeros((ys1 - ys0, xs1 - xs0), np.uint8)
+                center = q.mean(axis=0)
+                grown = q + np.sign(q - center) * pad
+                cv2.fillConvexPoly(
+                    poly, np.round(grown - np.float32([xs0, ys0])).astype(np.int32), 1
+                )
+                img[ys0:ys1, xs0:xs1][poly > 0] = pc
+                region = img[y : y + ph, x : x + pw]
+            region[...] = region * (1 - a) + color[None, None] * a
+            if ink is not None:
+                ink[y : y + ph, x : x + pw] = np.maximum(ink[y : y + ph, x : x + pw], wm)
+            q = cv2.perspectiveTransform(_quad(bb[0], bb[1], bb[2], bb[3])[None], M)[
+                0
+            ] + np.float32([x, y])
+            quads.append(q)
+            texts.append(text)
+        return np.clip(img, 0, 255).astype(np.uint8), quads, texts, ink
+
+    # --- page-level augmentation ------------------------------------------------------------------
+    def _page_augment(self, rng: np.random.Generator, img: np.ndarray, quads, ink):
+        h, w = img.shape[:2]
+        if rng.random() < 0.5:
+            M = random_homography(
+                rng,
+                w,
+                h,
+                rot_deg=6.0 if rng.random() < 0.7 else 15.0,
+                shear=0.0,
+                persp=float(rng.uniform(0, 0.03)),
+            )
+            # scale back to about the original size
+            ow, oh = warp_size(M, w, h)
+            s = min(w / ow, h / oh)
+            M = np.diag([s, s, 1.0]) @ M
+            size = (max(1, int(ow * s)), max(1, int(oh * s)))
+            border = tuple(int(v) for v in rng.integers(0, 256, 3))
+            img = cv2.warpPerspective(
+                img,
+                M,
+                size,
+                flags=cv2.INTER_LINEAR,
+                borderMode=cv2.BORDER_CONSTANT,
+                borderValue=border,
+            )
+            if ink is not None:
+                ink = cv2.warpPerspective(ink, M, size, flags=cv2.INTER_LINEAR)
+            quads = _transform(quads, M)
+        img = photometric(img, rng, strength=0.7, blur_scale=1.0)
+        return img, quads, ink
