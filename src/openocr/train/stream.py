@@ -3,6 +3,7 @@ resumed at step k sees exactly the batches an uninterrupted run would have seen.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -10,6 +11,8 @@ import numpy as np
 import torch
 
 from .sources import SynthSource
+
+log = logging.getLogger("openocr.train")
 
 
 class BatchStream(torch.utils.data.IterableDataset):
@@ -36,6 +39,7 @@ class BatchStream(torch.utils.data.IterableDataset):
         self.batch_size = batch_size
         self.seed = seed
         self.start_batch = start_batch
+        self.synth_errors = 0
 
     def _finite_index(self, k: int, slot: int) -> int:
         n = len(self.sources[k])
@@ -47,7 +51,13 @@ class BatchStream(torch.utils.data.IterableDataset):
         k = int(rng.choice(len(self.sources), p=self.probs))
         src = self.sources[k]
         if isinstance(src, SynthSource):
-            raw = src.sample(rng)
+            try:
+                raw = src.sample(rng)
+            except Exception as e:  # a generator bug must not kill a long run: skip the sample
+                self.synth_errors += 1
+                if self.synth_errors in (1, 10, 100, 1000):
+                    log.warning("synthetic sample failed (%d so far): %r", self.synth_errors, e)
+                return None
         else:
             idx = self._finite_index(k, slot) if first_try else int(rng.integers(len(src)))
             raw = src.load(idx)
