@@ -1,0 +1,232 @@
+"""The OpenOCR engine: reference call contract, typed API, batching, backends, weights."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from engine_models import (
+    FAKE_CHARS,
+    LevelRec,
+    export_tiny_rec,
+    level_crop,
+    make_dark_det_onnx,
+    rect_page,
+    render_page,
+    tiny_rec_model,
+)
+from openocr import OpenOCR
+from openocr.errors import InputError, ModelError
+from openocr.predictors import RecPredictor
+from openocr.preprocess.rec import RecPreConfig
+from openocr.results import Page
+
+
+@pytest.fixture(scope="session")
+def models(tmp_path_factory):
+    d = tmp_path_factory.mktemp("models")
+    return make_dark_det_onnx(d / "det.onnx"), export_tiny_rec(d / "rec.onnx")
+
+
+@pytest.fixture(scope="session")
+def engine(models):
+    return OpenOCR(det_model=models[0], rec_model=models[1], drop_score=0.0)
+
+
+RECTS = [(300, 40, 500, 70), (40, 45, 240, 75), (60, 200, 400, 240)]
+
+
+def test_refuses_without_weights(monkeypatch, tmp_path):
+    monkeypatch.setattr("openocr.weights.models_dir", lambda: tmp_path)
+    with pytest.raises(ModelError, match=r"no trained weights.*det_model=.*rec_model="):
+        OpenOCR()
+    with pytest.raises(ModelError, match="server"):
+        OpenOCR(mode="server")
+
+
+def test_weights_manifest_sha256(tmp_path, models):
+    from openocr import weights
+
+    blob = tmp_path / "det.onnx"
+    blob.write_bytes(models[0].read_bytes())
+    manifest = tmp_path / "manifest.json"
+    good = {
+        "det_mobile": {
+            "file": "det.onnx",
+            "sha256": weights.sha256_file(blob),
+            "task": "det",
+            "charset": None,
+        }
+    }
+    manifest.write_text(json.dumps(good))
+    assert weights.resolve("det_mobile", manifest) == blob
+    bad = {"det_mobile": {**good["det_mobile"], "sha256": "0" * 64}}
+    manifest.write_text(json.dumps(bad))
+    weights._verified.clear()
+    with pytest.raises(ModelError, match="sha256 mismatch"):
+        weights.resolve("det_mobile", manifest)
+
+
+def test_import_is_light():
+    code = (
+        "import sys, openocr; from openocr import OpenOCR, load_image, Page; "
+        "bad = [m for m in ('torch', 'onnxruntime') if m in sys.modules]; "
+        "assert not bad, bad"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_detect_reading_order_and_source_coordinates(engine):
+    page = rect_page(RECTS)
+    det = engine.detect(page)
+    assert det.boxes.shape == (3, 4, 2)
+    # reading order: the two boxes of the first line left to right, then the second line
+    for box, (x0, y0, x1, y1) in zip(det.boxes, [RECTS[1], RECTS[0], RECTS[2]], strict=True):
+        assert box[:, 0].min() <= x0 and box[:, 0].max() >= x1 - 1
+        assert box[:, 1].min() <= y0 and box[:, 1].max() >= y1 - 1
+        assert box[:, 0].min() > x0 - 40 and box[:, 1].max() < y1 + 40  # expanded, not huge
+    # a page twice as large is resized to 960 and mapped back to its own pixels
+    big = np.asarray(Image.fromarray(page).resize((1200, 800), Image.NEAREST))
+    det2 = engine.detect(
+        big
+    )  # (its two top boxes are 10 px apart: separate lines by the 10 px rule)
+    key = lambda b: (b[:, 1].mean() // 100, b[:, 0].mean())  # noqa: E731
+    np.testing.assert_allclose(
+        sorted(det2.boxes / 2.0, key=key), sorted(det.boxes, key=key), atol=6
+    )
+
+
+def test_reference_call_on_a_folder(engine, tmp_path):
+    imgs = tmp_path / "imgs"
+    imgs.mkdir()
+    Image.fromarray(render_page(["HELLO WORLD", "openocr 42"])).save(imgs / "b.png")
+    Image.fromarray(rect_page(RECTS)).save(imgs / "a.jpg")
+    Image.fromarray(rect_page([])).save(imgs / "blank.png")  # no result: skipped
+    (imgs / "broken.png").write_bytes(b"not an image")  # reported, the batch continues
+    out = tmp_path / "out"
+    results, time_dicts = engine(str(imgs), save_dir=str(out), is_visualize=True)
+    assert [r.split("\t")[0] for r in results] == ["a.jpg", "b.png"]
+    for line in results:
+        assert re.fullmatch(r"[^\t\n]+\t\[.*\]\n", line)
+        items = json.loads(line.split("\t", 1)[1])
+        for it in items:
+            assert list(it) == ["transcription", "points", "score"]
+            assert isinstance(it["transcription"], str) and isinstance(it["score"], float)
+            assert len(it["points"]) == 4 and all(
+                isinstance(v, int) for p in it["points"] for v in p
+            )
+    assert len(json.loads(results[0].split("\t", 1)[1])) == 3
+    assert (out / "system_results.txt").read_text(encoding="utf-8") == "".join(results)
+    assert sorted(p.name for p in (out / "vis_results").iterdir()) == [
+        "a.jpg",
+        "b.png",
+        "blank.png",
+    ]
+    assert len(time_dicts) == 3
+    assert set(time_dicts[0]) == {
+        "time_cost",
+        "detection_time",
+        "recognition_time",
+        "avg_rec_time_cost",
+    }
+    assert engine(str(imgs / "blank.png")) == (None, None)
+    with pytest.raises(InputError, match="broken.png"):
+        engine(str(imgs / "broken.png"))
+
+
+def test_reference_call_on_arrays(engine):
+    page = rect_page(RECTS)
+    results, times = engine(img_numpy=[page, rect_page([])])
+    assert len(results) == 2 and len(results[0]) == 3 and results[1] == []
+    assert set(results[0][0]) == {"transcription", "points", "score"}
+    res, _, mask = engine(page, return_mask=True)
+    assert mask.ndim == 4 and mask.shape[:2] == (1, 1) and len(res[0]) == 3
+
+
+def test_typed_ocr_page(engine):
+    img = rect_page(RECTS)
+    page = engine.ocr(img)
+    assert isinstance(page, Page) and (page.width, page.height) == (600, 400) and len(page) == 3
+    assert page.text == "\n".join(line.text for line in page.lines)
+    assert Page.from_dict(json.loads(page.to_json())) == page
+    for key in ("det_pre", "det_model", "det_post", "rec_pre", "rec_model", "rec_post", "total"):
+        assert page.timings[key] >= 0
+    assert engine.ocr(img, box_thresh=1.0).lines == []
+    assert len(engine.ocr(img)) == 3  # per-call overrides did not persist
+    vis = page.draw(img)
+    assert vis.shape == (400, 1200, 3) and vis.dtype == np.uint8
+
+
+def test_drop_score_filters(models):
+    strict = OpenOCR(det_model=models[0], rec_model=models[1], drop_score=1.01)
+    assert strict.ocr(rect_page(RECTS)).lines == []
+
+
+def test_recognize_and_torch_backend_agree(models, tmp_path):
+    from openocr.api import build_recognizer
+    from openocr.charset import Charset
+    from openocr.checkpoint import save_checkpoint
+
+    model = tiny_rec_model()
+    crops = [
+        render_page(["Hello"], width=160)[10:60],
+        render_page(["a much longer line"], width=400)[10:60],
+    ]
+    onnx_engine = OpenOCR(det_model=models[0], rec_model=models[1])
+    a = onnx_engine.recognize(crops)
+    ckpt = save_checkpoint(tmp_path / "rec.safetensors", model, charset=Charset.load("en"))
+    for rec in (
+        build_recognizer(model, backend="torch", charset="en"),
+        build_recognizer(ckpt, backend="torch"),
+    ):
+        b, _ = rec(crops)
+        assert [r.text for r in a] == [r.text for r in b]
+        np.testing.assert_allclose([r.score for r in a], [r.score for r in b], atol=1e-4)
+
+
+def test_poly_box_type(models):
+    eng = OpenOCR(det_model=models[0], rec_model=models[1], drop_score=0.0, det_box_type="poly")
+    page = eng.ocr(rect_page([(40, 45, 240, 75)]))
+    assert len(page) == 1 and len(page.lines[0].points) >= 4
+
+
+def test_rec_batches_sorted_by_width_and_order_restored():
+    rng = np.random.default_rng(0)
+    backend = LevelRec()
+    rec = RecPredictor(backend, cfg=RecPreConfig(batch_size=3))
+    classes = list(rng.integers(1, 11, 11))
+    crops = [
+        level_crop([k], block=int(w), height=32)
+        for k, w in zip(classes, rng.integers(10, 400, 11), strict=True)
+    ]
+    outs, timings = rec(crops)
+    assert [o.text for o in outs] == [FAKE_CHARS[k - 1] for k in classes]
+    assert len(backend.calls) == 4  # 11 crops / batch 3
+    widths = [c[3] for c in backend.calls]
+    assert widths == sorted(widths)  # sorted by aspect ratio: each batch padded to its own max
+    assert timings["rec_model"] > 0
+
+
+def test_long_line_split_with_overlap_loses_and_repeats_nothing():
+    levels = [1 + (i * 7) % 10 for i in range(60)]  # 60 blocks of 48 px: 2880 px, ratio 60
+    crop = level_crop(levels)
+    whole_backend, split_backend = LevelRec(), LevelRec()
+    whole = RecPredictor(whole_backend, cfg=RecPreConfig(max_width=10_000))([crop])[0][0]
+    split = RecPredictor(split_backend, cfg=RecPreConfig(max_width=1920, overlap=96))([crop])[0][0]
+    assert whole.text == "".join(FAKE_CHARS[k - 1] for k in levels)
+    assert split.text == whole.text
+    assert max(c[3] for c in split_backend.calls) <= 1920  # no window wider than the cap
+    assert np.all(np.diff(split.positions) > 0)
+
+
+def test_words_from_ctc_positions():
+    backend = LevelRec()
+    rec = RecPredictor(backend)
+    out = rec([level_crop([1, 2, 3])])[0][0]
+    assert out.text == "abc" and np.all(np.diff(out.positions) > 0) and out.positions.max() <= 1
