@@ -85,3 +85,124 @@ def test_rendered_text_ink_matches_label(en):
         for ch in "AZaz09$@":
             m = render_mask(ch, font)
             assert m.max() > 0, (gen.latin.faces[i].family, ch)
+
+
+def _det(**kw):
+    from openocr.synth import DetPageGenerator
+
+    return DetPageGenerator(system_fonts=False, photos=False, size=(640, 800), **kw)
+
+
+def _ink_inside(ink: np.ndarray, instances: list[dict]) -> float:
+    import cv2
+
+    poly = np.zeros(ink.shape, np.uint8)
+    for d in instances:
+        cv2.fillPoly(poly, [np.round(np.asarray(d["points"])).astype(np.int32)], 1)
+    poly = cv2.dilate(poly, np.ones((5, 5), np.uint8))  # 2 px tolerance for antialiasing
+    on = ink > 127
+    return float((poly[on] > 0).mean()) if on.any() else 1.0
+
+
+@pytest.mark.parametrize("level", ["line", "word"])
+def test_det_quads_contain_ink(level):
+    gen = _det(level=level)
+    rng = np.random.default_rng(3)
+    for _ in range(6):
+        img, inst, ink = gen.sample_with_mask(rng)
+        assert img.dtype == np.uint8 and img.ndim == 3 and ink.shape == img.shape[:2]
+        assert inst, "a page has text"
+        for d in inst:
+            pts = np.asarray(d["points"])
+            assert pts.shape == (4, 2) and isinstance(d["text"], str) and d["text"]
+            assert isinstance(d["ignore"], bool)
+            # clockwise from top-left in image coordinates: positive shoelace area
+            x, y = pts[:, 0], pts[:, 1]
+            assert 0.5 * (np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))) > 0
+        assert _ink_inside(ink, inst) >= 0.99
+
+
+def test_det_seed_reproducible():
+    gen = _det()
+    a = gen.sample(np.random.default_rng(11))
+    b = gen.sample(np.random.default_rng(11))
+    assert np.array_equal(a[0], b[0]) and a[1] == b[1]
+
+
+def test_writers_dir_and_lmdb(tmp_path, en):
+    import json
+
+    import lmdb
+
+    from openocr.synth.writers import write_dataset
+
+    kw = {"charset": en, "system_fonts": False, "photos": False}
+    assert write_dataset("rec", tmp_path / "rec", 5, fmt="dir", seed=1, **kw) == 5
+    rows = (tmp_path / "rec" / "labels.tsv").read_text("utf-8").splitlines()
+    assert len(rows) == 5
+    rel, text = rows[0].split("\t")
+    assert (tmp_path / "rec" / rel).is_file() and text
+
+    write_dataset("rec", tmp_path / "lmdb", 5, fmt="lmdb", seed=1, **kw)
+    env = lmdb.open(str(tmp_path / "lmdb"), readonly=True, lock=False)
+    with env.begin() as txn:
+        assert txn.get(b"num-samples") == b"5"
+        assert txn.get(b"label-000000001").decode() == text  # same seed, same sample
+        w, h = (int(v) for v in txn.get(b"wh-000000005").decode().split("_"))
+        assert h == 48 and w > 0 and txn.get(b"image-000000005")[:2] == b"\xff\xd8"
+        assert txn.get(b"image-000000000") is None
+    env.close()
+
+    dkw = {"system_fonts": False, "photos": False, "size": (400, 500)}
+    write_dataset("det", tmp_path / "det", 2, fmt="dir", seed=2, **dkw)
+    recs = [
+        json.loads(ln) for ln in (tmp_path / "det" / "labels.jsonl").read_text("utf-8").splitlines()
+    ]
+    assert len(recs) == 2 and recs[0]["image"].startswith("images/")
+    assert all({"points", "text", "ignore"} <= set(i) for i in recs[0]["instances"])
+
+
+def test_cli_synth(tmp_path):
+    import argparse
+
+    from openocr.cli import synth as cli
+
+    parser = argparse.ArgumentParser()
+    cli.add_parser(parser.add_subparsers())
+    args = parser.parse_args(
+        [
+            "synth",
+            "rec",
+            "--n",
+            "3",
+            "--out",
+            str(tmp_path / "o"),
+            "--seed",
+            "4",
+            "--bundled-fonts-only",
+        ]
+    )
+    assert args.func(args) == 0
+    assert len((tmp_path / "o" / "labels.tsv").read_text("utf-8").splitlines()) == 3
+
+
+def test_torch_datasets_deterministic(en):
+    pytest.importorskip("torch")
+    from openocr.synth.torch_data import SynthDetDataset, SynthRecDataset
+
+    kw = {"charset": en, "system_fonts": False, "photos": False}
+    a = list(SynthRecDataset(kw, seed=5, length=3))
+    b = list(SynthRecDataset(kw, seed=5, length=3))
+    c = list(SynthRecDataset(kw, seed=6, length=3))
+    assert [x[1] for x in a] == [x[1] for x in b] and all(
+        np.array_equal(x[0], y[0]) for x, y in zip(a, b, strict=True)
+    )
+    assert [x[1] for x in a] != [x[1] for x in c]
+    img, inst = next(
+        iter(
+            SynthDetDataset(
+                {"system_fonts": False, "photos": False, "size": (300, 400)}, seed=1, length=1
+            )
+        )
+    )
+    assert img.ndim == 3 and isinstance(inst, list)

@@ -36,6 +36,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--level", choices=["line", "word"], default="line", help="det: box level")
     p.add_argument("--exclude-fonts", default="", help="comma-separated font families to leave out")
     p.add_argument("--fonts", default="", help="comma-separated font families to use exclusively")
+    p.add_argument(
+        "--bundled-fonts-only",
+        action="store_true",
+        help="use only the small fallback fonts shipped with openocr (tests, smoke runs)",
+    )
     p.add_argument("--png", action="store_true", help="store PNG instead of JPEG (q92)")
     p.set_defaults(func=run)
 
@@ -54,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
     exclude = tuple(s.strip() for s in args.exclude_fonts.split(",") if s.strip())
     fonts = tuple(s.strip() for s in args.fonts.split(",") if s.strip()) or None
     kw: dict = {"charset": charset, "exclude_fonts": exclude, "fonts": fonts}
+    if args.bundled_fonts_only:
+        kw.update(system_fonts=False)
     if args.kind == "rec":
         kw.update(height=args.height, max_width=args.max_width, max_len=args.max_len)
     else:
