@@ -10,13 +10,12 @@ import numpy as np
 import pyclipper
 import torch
 
-MEAN = np.array([0.485, 0.456, 0.406], np.float32)  # RGB order
-STD = np.array([0.229, 0.224, 0.225], np.float32)
+from ..preprocess.det import normalize_imagenet
 
 
 def normalize_det(img: np.ndarray) -> np.ndarray:
-    """RGB uint8 HxWx3 -> float32 3xHxW with ImageNet mean/std."""
-    return ((img.astype(np.float32) / 255.0 - MEAN) / STD).transpose(2, 0, 1)
+    """RGB uint8 HxWx3 -> float32 3xHxW, the detector's inference normalization."""
+    return normalize_imagenet(img)[0]
 
 
 def _poly_area_perimeter(poly: np.ndarray) -> tuple[float, float]:
