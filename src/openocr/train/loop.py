@@ -163,8 +163,17 @@ class Trainer:
             weights, self.model, self.task.charset, to_dict(self.cfg), extra, state_dict=state_dict
         )
         if tag == "latest":
+            opt_state = self.optimizer.state_dict()
+            if self.cfg.Global.compact_state:  # moments are restored to fp32 by load_state_dict
+                opt_state["state"] = {
+                    i: {
+                        k: v.to(torch.bfloat16) if torch.is_tensor(v) and v.ndim > 0 else v
+                        for k, v in st.items()
+                    }
+                    for i, st in opt_state["state"].items()
+                }
             train_state = {
-                "optimizer": self.optimizer.state_dict(),
+                "optimizer": opt_state,
                 "scheduler": self.scheduler.state_dict(),
                 "scaler": self.scaler.state_dict(),
                 "step": self.step,
