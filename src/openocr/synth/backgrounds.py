@@ -123,7 +123,7 @@ def paper(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
     img = base[None, None, :] + lf[..., None]
     if rng.random() < 0.6:
         img = img + rng.normal(0, rng.uniform(1, 5), (h, w, 1)).astype(np.float32)
-    return img
+    return img.astype(np.float32)
 
 
 def gradient(rng: np.random.Generator, h: int, w: int) -> np.ndarray:

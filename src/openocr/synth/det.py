@@ -97,12 +97,10 @@ class DetPageGenerator:
         """Like ``sample`` and also the text ink mask (uint8, for tests)."""
         rng = self.rng if rng is None else rng
         self.want_mask = mask
-        if rng.random() < self.doc_ratio:
-            img, quads, texts, ink = self._document(rng)
-        else:
-            img, quads, texts, ink = self._scene(rng)
+        scene = rng.random() >= self.doc_ratio
+        img, quads, texts, ink = self._scene(rng) if scene else self._document(rng)
         if self.augment:
-            img, quads, ink = self._page_augment(rng, img, quads, ink)
+            img, quads, ink = self._page_augment(rng, img, quads, ink, scene=scene)
         h, w = img.shape[:2]
         out = []
         for q, t in zip(quads, texts, strict=True):
@@ -423,7 +421,9 @@ class DetPageGenerator:
         return np.clip(img, 0, 255).astype(np.uint8), quads, texts, ink
 
     # --- page-level augmentation ------------------------------------------------------------------
-    def _page_augment(self, rng: np.random.Generator, img: np.ndarray, quads, ink):
+    def _page_augment(
+        self, rng: np.random.Generator, img: np.ndarray, quads, ink, scene: bool = False
+    ):
         h, w = img.shape[:2]
         if rng.random() < 0.5:
             M = random_homography(

@@ -109,12 +109,16 @@ def photometric(
         f = (f - 128) * c + 128 + b
     if rng.random() < 0.25 * strength:  # lighting gradient / shadow band
         ang = rng.uniform(0, np.pi)
-        xs = np.linspace(-1, 1, w, dtype=np.float32)
-        ys = np.linspace(-1, 1, h, dtype=np.float32)
+        k = max(1, min(h, w) // 32)  # work at low resolution: the shading is smooth
+        sh, sw = max(2, h // k), max(2, w // k)
+        xs = np.linspace(-1, 1, sw, dtype=np.float32)
+        ys = np.linspace(-1, 1, sh, dtype=np.float32)
         g = xs[None, :] * np.cos(ang) + ys[:, None] * np.sin(ang)
         if rng.random() < 0.5:
             g = (g > rng.uniform(-0.6, 0.6)).astype(np.float32)
-            g = cv2.GaussianBlur(g, (0, 0), max(1.0, min(h, w) * rng.uniform(0.05, 0.3)))
+            g = cv2.GaussianBlur(g, (0, 0), max(0.5, min(sh, sw) * rng.uniform(0.05, 0.3)))
+        if k > 1:
+            g = cv2.resize(g, (w, h), interpolation=cv2.INTER_LINEAR)
         f = f * (1 - rng.uniform(0.15, 0.5) * g[..., None].clip(0, 1))
     if rng.random() < 0.35 * strength:
         f = f + rng.normal(

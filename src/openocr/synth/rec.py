@@ -263,7 +263,10 @@ class RecLineGenerator:
             self._neighbours(rng, alpha, mt, mb, ref)
         if rng.random() < 0.08:  # drop shadow / extrusion
             dx, dy = (int(v) for v in rng.integers(-3, 4, 2))
-            sh = np.roll(alpha, (dy, dx), axis=(0, 1))
+            sh = np.zeros_like(alpha)
+            sh[max(dy, 0) : ch + min(dy, 0), max(dx, 0) : cw + min(dx, 0)] = alpha[
+                max(-dy, 0) : ch + min(-dy, 0), max(-dx, 0) : cw + min(-dx, 0)
+            ]
             sh = cv2.GaussianBlur(sh, (0, 0), float(rng.uniform(0.5, 2.0)))
             scol = (
                 color * 0.3
@@ -274,11 +277,10 @@ class RecLineGenerator:
         opacity = 1.0 if rng.random() < 0.8 else float(rng.uniform(0.6, 1.0))
         a = alpha[..., None] * opacity
         img = bg * (1 - a) + color[None, None] * a
+        img = np.ascontiguousarray(np.clip(img, 0, 255).astype(np.uint8))
         if rng.random() < 0.04:  # box around the text (label field, sign border)
             t = max(1, int(ref / 20))
-            c = tuple(float(v) for v in color)
-            cv2.rectangle(img, (0, 0), (cw - 1, ch - 1), c, t)
-        img = np.clip(img, 0, 255).astype(np.uint8)
+            cv2.rectangle(img, (0, 0), (cw - 1, ch - 1), tuple(int(v) for v in color), t)
 
         # resolution: render small then upscale (low-res photos), else straight to height
         H = self.height

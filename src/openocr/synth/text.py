@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 import string
 from functools import lru_cache
 from importlib import resources
@@ -35,6 +36,7 @@ MONTHS_LONG = (
     "November",
     "December",
 )
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]|\[[0-9;]*m")
 STREETS = ("St", "Ave", "Rd", "Blvd", "Dr", "Ln", "Way", "Street", "Road", "Avenue", "Hwy")
 
 
@@ -92,6 +94,7 @@ def _read_fortunes(names: list[str]) -> list[str]:
                 text = f.read()
         except OSError:
             continue
+        text = ANSI.sub("", text)
         for entry in text.split("\n%\n"):
             for line in entry.split("\n"):
                 line = " ".join(line.split())
