@@ -166,6 +166,10 @@ def test_typed_ocr_page(engine):
 def test_drop_score_filters(models):
     strict = OpenOCR(det_model=models[0], rec_model=models[1], drop_score=1.01)
     assert strict.ocr(rect_page(RECTS)).lines == []
+    assert len(strict.ocr(rect_page(RECTS), drop_score=0.0)) == 3  # per-call override
+    assert strict.drop_score == 1.01
+    auto = OpenOCR(backend=None, det_model=models[0], rec_model=models[1], drop_score=0.0)
+    assert len(auto.ocr(rect_page(RECTS))) == 3
 
 
 def test_recognize_and_torch_backend_agree(models, tmp_path):

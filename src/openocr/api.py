@@ -57,7 +57,7 @@ def build_detector(
     det_model: Any = None,
     *,
     mode: str = "mobile",
-    backend: str = "onnx",
+    backend: str | None = "onnx",
     device: str = "cpu",
     threads: int = 2,
     limit_side_len: int = 960,
@@ -69,7 +69,7 @@ def build_detector(
     if det_model is None:
         from .weights import default_models
 
-        (det_model,) = default_models(mode, backend, tasks=("det",))
+        (det_model,) = default_models(mode, backend or "onnx", tasks=("det",))
     return DetPredictor(
         load_backend(det_model, backend, device, threads), DetPreConfig(limit_side_len), post
     )
@@ -79,7 +79,7 @@ def build_recognizer(
     rec_model: Any = None,
     *,
     mode: str = "mobile",
-    backend: str = "onnx",
+    backend: str | None = "onnx",
     device: str = "cpu",
     threads: int = 2,
     charset: Any = None,
@@ -91,7 +91,7 @@ def build_recognizer(
     if rec_model is None:
         from .weights import default_models
 
-        (rec_model,) = default_models(mode, backend, tasks=("rec",))
+        (rec_model,) = default_models(mode, backend or "onnx", tasks=("rec",))
     if isinstance(charset, (str, Path)):
         from .charset import Charset
 
@@ -128,7 +128,7 @@ class OpenOCR:
 
     Args:
         mode: 'mobile' (RepSVTR recognizer) or 'server' (SVTRv2); picks the shipped weights.
-        backend: 'onnx' (onnxruntime, default) or 'torch'.
+        backend: 'onnx' (onnxruntime, default) or 'torch'; None picks it from the model files.
         drop_score: lines with a recognition score below this are dropped.
         det_box_type: 'quad' (perspective crops of 4-point boxes) or 'poly' (polygon boxes,
             cropped through their minimum-area rectangle).
@@ -151,7 +151,7 @@ class OpenOCR:
     def __init__(
         self,
         mode: str = "mobile",
-        backend: str = "onnx",
+        backend: str | None = "onnx",
         drop_score: float = 0.5,
         det_box_type: str = "quad",
         device: str = "cpu",
@@ -168,7 +168,7 @@ class OpenOCR:
         onnx_det_model_path: str | None = None,
         onnx_rec_model_path: str | None = None,
     ) -> None:
-        if backend not in ("onnx", "torch"):
+        if backend not in ("onnx", "torch", None):
             raise ModelError(f"backend must be 'onnx' or 'torch', got {backend!r}")
         if det_box_type not in ("quad", "poly"):
             raise ValueError(f"det_box_type must be 'quad' or 'poly', got {det_box_type!r}")
@@ -181,7 +181,7 @@ class OpenOCR:
         if det_model is None or rec_model is None:
             from .weights import default_models
 
-            default_det, default_rec = default_models(mode, backend)
+            default_det, default_rec = default_models(mode, backend or "onnx")
             det_model = det_model if det_model is not None else default_det
             rec_model = rec_model if rec_model is not None else default_rec
         self.mode, self.backend_name, self.device = mode, backend, device
@@ -244,8 +244,10 @@ class OpenOCR:
         img: np.ndarray,
         rec_batch_num: int | None = None,
         return_mask: bool = False,
+        drop_score: float | None = None,
         **overrides: Any,
     ) -> tuple[Page, DetOutput]:
+        drop = self.drop_score if drop_score is None else drop_score
         t0 = time.perf_counter()
         det = self.det(img, return_mask=return_mask, **overrides)
         order = self._order(det.boxes)
@@ -261,7 +263,7 @@ class OpenOCR:
         t2 = time.perf_counter()
         lines = []
         for k, (i, quad, rec) in enumerate(zip(order, quads, recs, strict=True)):
-            if rec.score < self.drop_score:
+            if rec.score < drop:
                 continue
             points = det.boxes[i] if self.det_box_type == "poly" else quads[k]
             words = [] if is_tall(quad) else _words(rec.text, rec, quad)
@@ -279,7 +281,11 @@ class OpenOCR:
     def ocr(
         self, image: ImageSource, *, bgr: bool = False, exif: bool = True, **overrides: Any
     ) -> Page:
-        """OCR one image (first page of multi-page files) -> ``Page`` in reading order."""
+        """OCR one image (first page of multi-page files) -> ``Page`` in reading order.
+
+        ``overrides`` apply to this call only: ``drop_score``, ``rec_batch_num`` and the
+        detector options of :meth:`detect`.
+        """
         img = load_image(image, bgr=bgr, exif=exif)
         page, _ = self._run(img, **overrides)
         if isinstance(image, (str, os.PathLike)):
