@@ -67,7 +67,7 @@ class RecTask:
         self.loss = CTCLoss()
 
     def build_model_kwargs(self) -> dict[str, Any]:
-        return {"num_classes": self.charset.num_classes}
+        return {"num_classes": self.charset.num_classes, "input_height": self.height}
 
     def sources(self, specs: list[dict[str, Any]]) -> list[Any]:
         return [build_source(s, "rec", self.charset) for s in specs]
