@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+_REC_LUT = (np.arange(256, dtype=np.float32) / 127.5 - 1.0).astype(np.float32)  # (p/255 - 0.5)/0.5
+
 
 @dataclass(frozen=True)
 class RecPreConfig:
@@ -65,10 +67,7 @@ def rec_resize(crop: np.ndarray, height: int = 48) -> np.ndarray:
     img = cv2.resize(crop, (rw, height), interpolation=cv2.INTER_LINEAR)
     if img.ndim == 2:
         img = np.repeat(img[..., None], 3, axis=2)
-    x = img.astype(np.float32).transpose(2, 0, 1)
-    x *= 2.0 / 255.0
-    x -= 1.0
-    return x
+    return _REC_LUT[img].transpose(2, 0, 1)
 
 
 def split_windows(width: int, max_width: int, overlap: int) -> list[tuple[int, int, float, float]]:
