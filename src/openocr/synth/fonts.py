@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sys
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -57,6 +58,10 @@ BLOCKLIST = (
     "mathtexgyre",
     "math",
     "monofett",
+)
+# regional / width variants of one design count as one family when sampling
+_VARIANT = re.compile(
+    r"\s+(CN|HK|TW|JP|KR|SC|TC|MBE|Mono|Sharp|Condensed|Light|Medium|Black|Thin|ExtraLight|SemiBold|Bold)\b"
 )
 LATIN_REQUIRED = "".join(chr(c) for c in range(33, 127))
 
@@ -284,7 +289,7 @@ class FontPool:
         self.faces = faces
         fam: dict[str, list[int]] = {}
         for i, f in enumerate(faces):
-            fam.setdefault(f.family, []).append(i)
+            fam.setdefault(_VARIANT.sub("", f.family), []).append(i)
         self.families = list(fam.values())
         self._cache: OrderedDict[tuple[int, int], ImageFont.FreeTypeFont] = OrderedDict()
         self._cache_size = cache_size

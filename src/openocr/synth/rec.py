@@ -25,7 +25,8 @@ def _cjk_count(face: Face) -> int:
 def split_pools(faces: list[Face]) -> tuple[list[Face], list[Face]]:
     """(Latin faces covering printable ASCII, CJK faces)."""
     latin = [f for f in faces if f.is_latin]
-    cjk = [f for f in faces if _cjk_count(f) >= CJK_MIN]
+    # Japanese/Korean regional faces draw many hanzi in non-Chinese forms
+    cjk = [f for f in faces if _cjk_count(f) >= CJK_MIN and not f.family.endswith((" JP", " KR"))]
     return latin, cjk
 
 
@@ -252,11 +253,15 @@ class RecLineGenerator:
             ch = ih + mt + mb
 
         bg = background(rng, ch, cw, self.photos)
-        if rng.random() < 0.7:  # keep photos/textures calm enough to read
-            mean = bg.mean(axis=(0, 1), keepdims=True)
-            bg = mean + (bg - mean) * rng.uniform(0.25, 0.8)
         region = bg[mt : mt + ih, ml : ml + iw]
-        color = text_color(rng, luminance(region), min_contrast=float(rng.uniform(70, 130)))
+        spread = float(region.std())
+        if spread > 20:  # keep photos/textures calm enough to read
+            mean = bg.mean(axis=(0, 1), keepdims=True)
+            bg = mean + (bg - mean) * min(1.0, rng.uniform(12, 35) / spread)
+            region = bg[mt : mt + ih, ml : ml + iw]
+            spread = float(region.std())
+        contrast = min(200.0, max(float(rng.uniform(70, 130)), 2.5 * spread))
+        color = text_color(rng, luminance(region), min_contrast=contrast)
         alpha = np.zeros((ch, cw), np.float32)
         alpha[mt : mt + ih, ml : ml + iw] = mask.astype(np.float32) * (1.0 / 255.0)
         if rng.random() < 0.06:  # partial neighbouring lines above/below, cut by the crop

@@ -27,7 +27,7 @@ def rec_sheet(charset: str, n: int = 48, cols: int = 3, seed: int = 0, **kw) -> 
     return np.concatenate(rows, axis=0)
 
 
-def det_sheet(n: int = 6, cols: int = 3, tile: int = 640, seed: int = 0, **kw) -> np.ndarray:
+def det_sheet(n: int = 6, cols: int = 3, tile: int = 560, seed: int = 0, **kw) -> np.ndarray:
     from .det import DetPageGenerator
 
     gen = DetPageGenerator(**kw)
@@ -64,8 +64,12 @@ def main(argv: list[str] | None = None) -> int:
             n=3, seed=args.seed + 1, level="word", en_ratio=1.0, doc_ratio=0.7
         ),
     }
-    for name, img in sheets.items():
-        cv2.imwrite(str(out / name), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
+    from PIL import Image
+
+    for name, img in sheets.items():  # 256-colour PNGs keep the docs small
+        Image.fromarray(img).quantize(256, method=Image.Quantize.MEDIANCUT).save(
+            out / name, optimize=True
+        )
         print(out / name, img.shape)
     return 0
 
