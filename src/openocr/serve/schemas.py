@@ -1,0 +1,111 @@
+"""Request options and response models of the HTTP API (the typed result schema of
+``openocr.results``: page -> lines -> words, absolute pixel coordinates)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Points = list[list[int]]
+
+
+class DetOptions(BaseModel):
+    """Detector options, as query parameters (or fields of a JSON body)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    thresh: float | None = Field(None, ge=0, le=1, description="binarization threshold (0.3)")
+    box_thresh: float | None = Field(None, ge=0, le=1, description="box score threshold (0.6)")
+    unclip_ratio: float | None = Field(None, gt=0, le=10, description="box expansion (1.5)")
+    score_mode: Literal["slow", "fast"] | None = Field(None, description="box scoring (slow)")
+    limit_side_len: int | None = Field(
+        None, ge=32, le=4096, description="detector input long-side limit (960)"
+    )
+    max_pages: int | None = Field(
+        None, ge=1, description="pages of a PDF/TIFF/GIF to process (capped by the server limit)"
+    )
+
+
+class OCROptions(DetOptions):
+    drop_score: float | None = Field(
+        None, ge=0, le=1, description="drop lines whose recognition score is below this"
+    )
+
+
+class OCRJSONRequest(OCROptions):
+    """JSON body of /v1/ocr and /v1/det: a base64 image (or ``data:`` URL) plus options."""
+
+    image: str = Field(..., description="base64 image or PDF, or a data: URL")
+    filename: str | None = Field(None, description="label echoed as the page's source")
+
+
+class RecJSONRequest(BaseModel):
+    """JSON body of /v1/rec: base64 crops of single text lines."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    images: list[str] = Field(..., min_length=1, description="base64 line crops")
+
+
+class WordModel(BaseModel):
+    text: str
+    score: float
+    points: Points
+
+
+class LineModel(BaseModel):
+    text: str
+    score: float = Field(description="recognition confidence")
+    points: Points = Field(description="quad TL, TR, BR, BL (or polygon), source pixels")
+    det_score: float | None = None
+    words: list[WordModel] = []
+
+
+class PageModel(BaseModel):
+    source: str | None
+    page_index: int
+    width: int
+    height: int
+    lines: list[LineModel]
+    timings: dict[str, float]
+
+
+class OCRResponse(BaseModel):
+    pages: list[PageModel]
+    text: str = Field(description="all lines in reading order; pages separated by a blank line")
+    elapsed: float = Field(description="seconds spent in the worker")
+
+
+class BoxModel(BaseModel):
+    points: Points
+    score: float
+
+
+class DetPageModel(BaseModel):
+    source: str | None
+    page_index: int
+    width: int
+    height: int
+    boxes: list[BoxModel]
+    timings: dict[str, float]
+
+
+class DetResponse(BaseModel):
+    pages: list[DetPageModel]
+    elapsed: float
+
+
+class RecItem(BaseModel):
+    text: str
+    score: float
+    char_scores: list[float]
+
+
+class RecResponse(BaseModel):
+    results: list[RecItem]
+    elapsed: float
+
+
+class ErrorResponse(BaseModel):
+    detail: str
