@@ -327,6 +327,8 @@ class RecLineGenerator:
             m = m[bb[1] : bb[3], bb[0] : bb[2]].astype(np.float32) / 255.0
             vis = int(margin * rng.uniform(0.3, 0.8))  # visible rows of the neighbour
             vis = min(vis, m.shape[0])
+            if vis < 1:
+                continue
             frag = m[-vis:] if top else m[:vis]
             x = int(rng.integers(-frag.shape[1] // 2, max(1, cw // 2)))
             x0, x1 = max(0, x), min(cw, x + frag.shape[1])
