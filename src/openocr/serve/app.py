@@ -180,17 +180,13 @@ def _det_kwargs(opts: DetOptions) -> dict[str, Any]:
     return {k: getattr(opts, k) for k in keys if getattr(opts, k) is not None}
 
 
-def _max_pages(opts: DetOptions, limits: Limits) -> int:
-    return min(opts.max_pages or limits.max_pages, limits.max_pages)
-
-
 # --- jobs (run in worker threads) --------------------------------------------------------------
 def _ocr_job(engine: Any, payloads: list[Payload], opts: OCROptions, cfg: ServeConfig) -> dict:
     t0 = time.perf_counter()
     drop = cfg.drop_score if opts.drop_score is None else opts.drop_score
     pages = []
     for name, data in payloads:
-        for i, img in enumerate(decode_pages(data, name, cfg.limits, _max_pages(opts, cfg.limits))):
+        for i, img in enumerate(decode_pages(data, name, cfg.limits, opts.max_pages)):
             page = engine.ocr(img, **_det_kwargs(opts))
             lines = [ln for ln in page.lines if ln.score >= drop]
             pages.append(Page(page.width, page.height, lines, page.timings, name, i))
@@ -205,7 +201,7 @@ def _det_job(engine: Any, payloads: list[Payload], opts: DetOptions, cfg: ServeC
     t0 = time.perf_counter()
     pages = []
     for name, data in payloads:
-        for i, img in enumerate(decode_pages(data, name, cfg.limits, _max_pages(opts, cfg.limits))):
+        for i, img in enumerate(decode_pages(data, name, cfg.limits, opts.max_pages)):
             det = engine.detect(img, **_det_kwargs(opts))
             boxes = [
                 {"points": np.asarray(b).round().astype(int).tolist(), "score": float(s)}

@@ -120,16 +120,22 @@ def _image_size(data: bytes, name: str) -> tuple[int, int]:
 def decode_pages(
     data: bytes, name: str, limits: Limits, max_pages: int | None = None
 ) -> list[np.ndarray]:
-    """Decode an image (every TIFF/GIF frame up to the page limit) or PDF into RGB pages."""
+    """Decode an image or PDF into RGB pages: the first ``max_pages`` pages (TIFF pages, GIF
+    frames, PDF pages), at most ``limits.max_pages``. A PDF longer than the limit is refused
+    unless the request asks for fewer pages."""
     from ..io import load_pages
 
     if not data:
         raise RequestError(400, f"{name}: empty file")
-    max_pages = limits.max_pages if max_pages is None else max_pages
+    take = min(max_pages or limits.max_pages, limits.max_pages)
     if data[:5] == b"%PDF-":
         n = _pdf_page_count(data, name)
-        if n > max_pages:
-            raise RequestError(413, f"{name}: PDF has {n} pages; the limit is {max_pages}")
+        if max_pages is None and n > limits.max_pages:
+            raise RequestError(
+                413,
+                f"{name}: PDF has {n} pages; the limit is {limits.max_pages} "
+                "(pass max_pages to read the first pages)",
+            )
     else:
         w, h = _image_size(data, name)
         if w * h > limits.max_pixels:
@@ -139,6 +145,6 @@ def decode_pages(
                 f"the limit is {limits.max_pixels / 1e6:.1f} MP)",
             )
     try:
-        return load_pages(data, name=name, max_pixels=limits.max_pixels, max_pages=max_pages)
+        return load_pages(data, name=name, max_pixels=limits.max_pixels, max_pages=take)
     except InputError as e:
         raise RequestError(400, str(e)) from None
