@@ -138,6 +138,8 @@ def test_reference_call_on_a_folder(engine, tmp_path):
     assert engine(str(imgs / "blank.png")) == (None, None)
     with pytest.raises(InputError, match="broken.png"):
         engine(str(imgs / "broken.png"))
+    with pytest.raises(InputError, match="missing.png: no such file"):
+        engine(str(imgs / "missing.png"))
 
 
 def test_reference_call_on_arrays(engine):

@@ -206,8 +206,12 @@ class OpenOCR:
         )
 
     # --- components -----------------------------------------------------------------------
-    def _order(self, boxes: Any) -> list[int]:
-        return group_lines(boxes) if self.reading_order == "lines" else sort_boxes(boxes)
+    def _order(self, boxes: Any) -> tuple[list[int], list[np.ndarray]]:
+        """Reading order of ``boxes`` and each box's ordered quad (polygons are sorted and
+        cropped through their minimum-area rectangle)."""
+        quads = [np.asarray(b, np.float32) if len(b) == 4 else min_area_quad(b)[0] for b in boxes]
+        order = group_lines(quads) if self.reading_order == "lines" else sort_boxes(quads)
+        return order, quads
 
     def detect(
         self, image: ImageSource, *, bgr: bool = False, return_mask: bool = False, **overrides: Any
@@ -217,7 +221,7 @@ class OpenOCR:
         ``box_thresh``, ``unclip_ratio``, ``score_mode``, ``box_type``."""
         img = load_image(image, bgr=bgr)
         out = self.det(img, return_mask=return_mask, **overrides)
-        order = self._order(out.boxes)
+        order, _ = self._order(out.boxes)
         boxes = (
             out.boxes[order] if isinstance(out.boxes, np.ndarray) else [out.boxes[i] for i in order]
         )
@@ -250,14 +254,10 @@ class OpenOCR:
         drop = self.drop_score if drop_score is None else drop_score
         t0 = time.perf_counter()
         det = self.det(img, return_mask=return_mask, **overrides)
-        order = self._order(det.boxes)
+        order, all_quads = self._order(det.boxes)
         t1 = time.perf_counter()
-        quads, crops = [], []
-        for i in order:
-            box = np.asarray(det.boxes[i], dtype=np.float32)
-            quad = box if len(box) == 4 else min_area_quad(box)[0]
-            quads.append(quad)
-            crops.append(crop_quad(img, quad))
+        quads = [all_quads[i] for i in order]
+        crops = [crop_quad(img, q) for q in quads]
         t_crop = time.perf_counter() - t1
         recs, rt = self.rec(crops, batch_size=rec_batch_num) if crops else ([], {})
         t2 = time.perf_counter()
@@ -368,7 +368,11 @@ class OpenOCR:
             return (results, times, mask) if return_mask else (results, times)
         if img_path is None:
             raise InputError("give img_path (file, folder, glob or list) or img_numpy")
-        single = isinstance(img_path, (str, os.PathLike)) and Path(img_path).is_file()
+        single = (
+            isinstance(img_path, (str, os.PathLike))
+            and not Path(img_path).is_dir()
+            and not any(c in str(img_path) for c in "*?[")
+        )
         lines, times = [], []
         vis_dir = Path(save_dir or "e2e_results") / "vis_results" if is_visualize else None
         for item, page in self.iter_ocr(img_path, bgr=bgr, rec_batch_num=rec_batch_num, **kwargs):

@@ -58,8 +58,7 @@ def _to_uint8(arr: np.ndarray, name: str) -> np.ndarray:
     if arr.dtype == np.uint16 or (
         np.issubdtype(arr.dtype, np.integer) and arr.max(initial=0) > 255
     ):
-        hi = 65535.0 if arr.max(initial=0) > 255 else 255.0
-        return np.clip(arr.astype(np.float32) * (255.0 / hi) + 0.5, 0, 255).astype(np.uint8)
+        return np.clip(arr.astype(np.float32) * (255.0 / 65535.0) + 0.5, 0, 255).astype(np.uint8)
     if np.issubdtype(arr.dtype, np.integer):
         return np.clip(arr, 0, 255).astype(np.uint8)
     if np.issubdtype(arr.dtype, np.floating):
