@@ -32,7 +32,11 @@ def add_model_args(p: argparse.ArgumentParser, det: bool, rec: bool) -> None:
     p.add_argument(
         "--mode", choices=("mobile", "server"), default="mobile", help="shipped model set"
     )
-    p.add_argument("--backend", choices=("onnx", "torch"), default="onnx")
+    p.add_argument(
+        "--backend",
+        choices=("onnx", "torch"),
+        help="default: from the model files (onnx for .onnx)",
+    )
     p.add_argument("--device", default="cpu", help="cpu | cuda (default: cpu)")
     p.add_argument("--threads", type=int, default=2, help="intra-op threads per model (default: 2)")
     if det:

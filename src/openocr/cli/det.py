@@ -24,7 +24,9 @@ from ._common import (
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("det", help="detect text boxes", description=__doc__.split("\n\n")[0])
+    p = subparsers.add_parser(
+        "det", help="detect text boxes", description=__doc__.split("\n\n")[0].replace("``", "")
+    )
     add_input_args(p)
     add_model_args(p, det=True, rec=False)
     add_output_args(p, "openocr_output/det")

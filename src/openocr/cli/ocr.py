@@ -30,7 +30,9 @@ FORMATS = ("system", "jsonl", "txt")
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
-        "ocr", help="detect and recognize text", description=__doc__.split("\n\n")[0]
+        "ocr",
+        help="detect and recognize text",
+        description=__doc__.split("\n\n")[0].replace("``", ""),
     )
     add_input_args(p)
     add_model_args(p, det=True, rec=True)

@@ -22,7 +22,9 @@ from ._common import (
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
-        "rec", help="recognize text in line crops", description=__doc__.split("\n\n")[0]
+        "rec",
+        help="recognize text in line crops",
+        description=__doc__.split("\n\n")[0].replace("``", ""),
     )
     add_input_args(p)
     add_model_args(p, det=False, rec=True)
