@@ -194,6 +194,9 @@ def test_recognize_and_torch_backend_agree(models, tmp_path):
         b, _ = rec(crops)
         assert [r.text for r in a] == [r.text for r in b]
         np.testing.assert_allclose([r.score for r in a], [r.score for r in b], atol=1e-4)
+    from openocr.models.reparam import is_reparameterized
+
+    assert not is_reparameterized(model)  # the caller's model was not fused in place
 
 
 def test_poly_box_type(models):

@@ -26,12 +26,19 @@ class TorchBackend:
         device: str = "cpu",
         threads: int = DEFAULT_THREADS,
         info: ModelInfo | None = None,
+        copy: bool = True,
     ) -> None:
+        """``copy``: fuse a deep copy, leaving the caller's (training) model untouched."""
+        import copy as _copy
+
         from ..models.reparam import reparameterize
 
         if threads > 0:
             torch.set_num_threads(threads)
         self.device = _resolve_device(device)
+        model = getattr(model, "module", model)  # DDP / DataParallel wrappers
+        if copy:
+            model = _copy.deepcopy(model)
         model = model.eval()
         model = reparameterize(model) or model
         self.model = model.to(self.device)
@@ -56,7 +63,7 @@ class TorchBackend:
             config=meta.get("config") or {},
             source=str(path),
         )
-        return cls(model, device=device, threads=threads, info=info)
+        return cls(model, device=device, threads=threads, info=info, copy=False)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         with torch.inference_mode():
