@@ -239,3 +239,22 @@ def test_words_from_ctc_positions():
     rec = RecPredictor(backend)
     out = rec([level_crop([1, 2, 3])])[0][0]
     assert out.text == "abc" and np.all(np.diff(out.positions) > 0) and out.positions.max() <= 1
+
+
+def test_exported_registry_detector_runs(models, tmp_path):
+    """A detector exported from the registry (random weights) goes through the same path."""
+    import torch
+
+    from openocr.export_onnx import export_onnx
+    from openocr.models import create_model
+
+    torch.manual_seed(0)
+    det_path = export_onnx(create_model("repvit_db_tiny"), tmp_path / "det.onnx")
+    eng = OpenOCR(det_model=det_path, rec_model=models[1], drop_score=0.0)
+    assert eng.det.backend.info.task == "det"
+    det = eng.detect(rect_page(RECTS), thresh=0.0, box_thresh=0.0)
+    assert det.boxes.dtype == np.int32 and det.boxes.ndim == 3 and det.boxes.shape[1:] == (4, 2)
+    res, times = eng(img_numpy=rect_page(RECTS), thresh=0.0, box_thresh=0.0)
+    assert len(res) == 1 and len(times) == 1
+    with pytest.raises(ModelError, match="expected a detection model"):
+        OpenOCR(det_model=models[1], rec_model=models[1])
