@@ -258,3 +258,18 @@ def test_exported_registry_detector_runs(models, tmp_path):
     assert len(res) == 1 and len(times) == 1
     with pytest.raises(ModelError, match="expected a detection model"):
         OpenOCR(det_model=models[1], rec_model=models[1])
+
+
+def test_word_boxes_follow_ctc_positions():
+    from openocr.api import _words
+    from openocr.predictors import RecOutput
+
+    quad = np.array([[0, 0], [100, 0], [100, 10], [0, 10]], np.float32)
+    out = RecOutput(
+        "ab cd", 0.9, np.full(5, 0.9, np.float32), np.array([0.1, 0.2, 0.5, 0.7, 0.8], np.float32)
+    )
+    words = _words("ab cd", out, quad)
+    assert [w.text for w in words] == ["ab", "cd"]
+    assert words[0].points[0][0] <= 10 and 20 <= words[0].points[1][0] < 50
+    assert 50 < words[1].points[0][0] <= 70 and words[1].points[1][0] >= 80
+    assert _words("single", RecOutput("single", 0.9, np.ones(6), np.linspace(0, 1, 6)), quad) == []

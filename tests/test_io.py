@@ -108,6 +108,21 @@ def test_pdf_pages_rendered_at_2x(tmp_path, monkeypatch):
     assert len(pages) == 2 and pages[0].shape == (100, 200, 3)
 
 
+def test_pdf_real_rendering(tmp_path):
+    pytest.importorskip("pypdfium2", reason="PDF input is the optional [pdf] extra")
+    pdf = tmp_path / "two.pdf"
+    white = Image.fromarray(np.full((200, 300, 3), 255, np.uint8))
+    white.save(
+        pdf,
+        save_all=True,
+        append_images=[Image.fromarray(np.zeros((200, 300, 3), np.uint8))],
+        resolution=72,
+    )
+    pages = load_pages(pdf)
+    assert [p.shape for p in pages] == [(400, 600, 3)] * 2  # 2x zoom
+    assert pages[0].mean() > 250 and pages[1].mean() < 5
+
+
 def test_pdf_without_pypdfium2_is_clear(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "pypdfium2", None)  # import fails
     pdf = tmp_path / "doc.pdf"
