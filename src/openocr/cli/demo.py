@@ -46,9 +46,9 @@ def engine_factory(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     try:
-        import gradio as gr
+        import gradio  # noqa: F401
 
-        from ..demo import build_demo
+        from ..demo.app import build_demo, demo_theme
     except ImportError as e:
         from ..errors import OpenOCRError
 
@@ -58,7 +58,5 @@ def run(args: argparse.Namespace) -> int:
     modes = tuple(dict.fromkeys((args.mode, "mobile", "server")))
     backends = tuple(dict.fromkeys((args.backend, "onnx", "torch")))
     demo = build_demo(factory, modes=modes, backends=backends, drop_score=args.drop_score)
-    demo.launch(
-        server_name=args.host, server_port=args.port, share=args.share, theme=gr.themes.Soft()
-    )
+    demo.launch(server_name=args.host, server_port=args.port, share=args.share, theme=demo_theme())
     return 0

@@ -148,6 +148,13 @@ class DemoLogic:
                 p.unlink(missing_ok=True)
 
 
+def demo_theme() -> Any:
+    """Gradio's Soft theme with local system fonts (no font requests to the internet)."""
+    import gradio as gr
+
+    return gr.themes.Soft(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
+
+
 def build_demo(
     engine_factory: EngineFactory,
     *,
@@ -283,7 +290,7 @@ def build_demo(
         button.click(run_fn, run_inputs, outputs)
         for trigger in (image.change, pdf.change, mode.change, backend.change, score_mode.change):
             trigger(run_fn, run_inputs, outputs, trigger_mode="always_last")
-        for slider in (box_thresh, unclip, thresh):
-            slider.release(run_fn, run_inputs, outputs, trigger_mode="always_last")
+        for slider in (box_thresh, unclip, thresh):  # dragging or typing a value
+            slider.change(run_fn, run_inputs, outputs, trigger_mode="always_last")
         drop.change(guarded(refilter), [state, drop], outputs[:-1], trigger_mode="always_last")
     return demo
