@@ -48,6 +48,9 @@ def test_refuses_without_weights(monkeypatch, tmp_path):
         OpenOCR()
     with pytest.raises(ModelError, match="server"):
         OpenOCR(mode="server")
+    with pytest.raises(ModelError, match=r"missing rec_mobile in .*rec_model=") as exc:
+        OpenOCR(det_model="det.onnx")
+    assert "det_model=" not in str(exc.value)
 
 
 def test_weights_manifest_sha256(tmp_path, models):

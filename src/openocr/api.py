@@ -178,12 +178,15 @@ class OpenOCR:
             device = "cuda"
         det_model = det_model if det_model is not None else onnx_det_model_path
         rec_model = rec_model if rec_model is not None else onnx_rec_model_path
-        if det_model is None or rec_model is None:
+        missing = tuple(t for t, m in (("det", det_model), ("rec", rec_model)) if m is None)
+        if missing:
             from .weights import default_models
 
-            default_det, default_rec = default_models(mode, backend or "onnx")
-            det_model = det_model if det_model is not None else default_det
-            rec_model = rec_model if rec_model is not None else default_rec
+            found = dict(
+                zip(missing, default_models(mode, backend or "onnx", tasks=missing), strict=True)
+            )
+            det_model = found.get("det", det_model)
+            rec_model = found.get("rec", rec_model)
         self.mode, self.backend_name, self.device = mode, backend, device
         self.drop_score = float(drop_score)
         self.det_box_type = det_box_type
