@@ -1,0 +1,107 @@
+"""benchmarks/compare.py: our side runs with tiny random models (meaningless numbers, code path
+only) and scores like ``openocr eval``; the PP-OCRv4 worker runs when its venv exists."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from engine_models import export_tiny_rec, make_dark_det_onnx
+from openocr.eval.evaluate import _det_items, _rec_items, evaluate_e2e
+
+BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+@pytest.fixture(scope="module")
+def compare():
+    spec = importlib.util.spec_from_file_location("openocr_bench_compare", BENCH / "compare.py")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    d = tmp_path_factory.mktemp("cmp_models")
+    return make_dark_det_onnx(d / "det.onnx"), export_tiny_rec(d / "rec.onnx")
+
+
+def test_ours_only_table_and_json(compare, models, rec_label_dir, det_eval_dir, tmp_path, capsys):
+    det, rec = models
+    out = tmp_path / "cmp.json"
+    argv = ["--only", "ours", "--det-model", str(det), "--rec-model", str(rec)]
+    argv += ["--sets", str(rec_label_dir), str(det_eval_dir), "--max-samples", "4"]
+    assert compare.main([*argv, "--json", str(out), "--drop-score", "0"]) == 0
+    table = capsys.readouterr().out
+    assert "word acc (standard)" in table and "char F1" in table and "det hmean" in table
+    res = json.loads(out.read_text())
+    assert res["meta"]["systems"]["ours"]["threads"] == 2
+    rec_r, e2e_r = res["sets"][rec_label_dir.name], res["sets"][det_eval_dir.name]
+    assert rec_r["task"] == "rec" and rec_r["num_samples"] == 4 and "ppocr" not in rec_r
+    assert 0 <= rec_r["ours"]["acc"] <= 1 and rec_r["ours"]["ms_per_image"] > 0
+    assert e2e_r["task"] == "e2e" and e2e_r["num_samples"] == 4
+    assert 0 <= e2e_r["ours"]["det_hmean"] <= 1 and e2e_r["ours"]["ms_per_image"] > 0
+
+
+class Oracle:
+    """A 'system' that returns the ground truth (numpy-free points, like the worker's JSON)."""
+
+    name = "oracle"
+
+    def __init__(self, rec_items, det_items) -> None:
+        self.texts = {str(p): t for p, t in rec_items}
+        self.pages = {str(p): inst for p, inst in det_items}
+
+    def rec(self, paths):
+        return [self.texts[str(p)] for p in paths], 0.01
+
+    def ocr(self, path):
+        inst = [i for i in self.pages[str(path)] if not i.get("ignore")]
+        return [(i["points"], i["text"]) for i in inst], 0.02
+
+
+def test_scoring_with_perfect_predictions(compare, rec_label_dir, det_eval_dir):
+    rec_items, det_items = _rec_items(rec_label_dir), _det_items(det_eval_dir)
+    oracle = Oracle(rec_items, det_items)
+    r = compare.run_rec(oracle, rec_items, "standard")
+    assert r["acc"] == pytest.approx(1, abs=1e-4) and r["num_samples"] == len(rec_items)
+    e = compare.run_e2e(oracle, det_items)
+    assert e["char_f1"] == e["char_f1_case_sensitive"] == 1.0
+    assert e["det_hmean"] == 1.0
+    assert e["ms_per_image"] == pytest.approx(20.0)
+
+
+def test_e2e_scores_match_openocr_eval(compare, models, det_eval_dir):
+    det, rec = models
+    items = _det_items(det_eval_dir)
+    ours = compare.run_e2e(compare.Ours(str(det), str(rec), 2, drop_score=0.0), items)
+    ref = evaluate_e2e(det, rec, det_eval_dir, drop_score=0.0, case_sensitive=True)
+    assert ours["char_f1_case_sensitive"] == pytest.approx(ref["char_f1"])
+    assert ours["det_hmean"] == pytest.approx(ref["det_hmean"])
+
+
+def test_missing_venv_is_a_clear_error(compare, tmp_path):
+    with pytest.raises(SystemExit, match="setup_compare.sh"):
+        compare.PPOCR(tmp_path / "nope" / "python", threads=2)
+
+
+@pytest.mark.skipif(
+    not (BENCH / ".venv-rapidocr" / "bin" / "python").is_file(),
+    reason="PP-OCRv4 venv absent (bash benchmarks/setup_compare.sh)",
+)
+def test_ppocr_worker_reads_rendered_words(compare, rec_label_dir, det_eval_dir):
+    pp = compare.PPOCR(compare.DEFAULT_VENV_PYTHON, threads=1)
+    try:
+        assert pp.info["intra_op_num_threads"]["rec"] == 1
+        r = compare.run_rec(pp, _rec_items(rec_label_dir)[:6], "standard")
+        assert r["acc"] >= 0.5 and r["num_samples"] == 6
+        e = compare.run_e2e(pp, _det_items(det_eval_dir)[:2])
+        assert e["char_f1"] > 0.5
+    finally:
+        pp.close()
+    assert pp.proc.returncode == 0
