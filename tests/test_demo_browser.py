@@ -162,3 +162,12 @@ def test_demo_in_chromium(factory):
                 browser.close()
     finally:
         demo.close()
+
+
+def test_cli_demo_refuses_without_models(monkeypatch, tmp_path, capsys):
+    from openocr.cli.main import main
+
+    monkeypatch.setattr("openocr.weights.models_dir", lambda: tmp_path)
+    assert main(["demo", "--port", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "no trained weights" in err and "--det-model" in err and "Traceback" not in err

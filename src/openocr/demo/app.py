@@ -196,7 +196,9 @@ def build_demo(
             return None, "", [], None, ""
         return logic.view(state["image"], state["page"], drop, state["wall"])
 
-    with gr.Blocks(title="OpenOCR demo", delete_cache=(3600, 3600)) as demo:
+    with gr.Blocks(
+        title="OpenOCR demo", analytics_enabled=False, delete_cache=(3600, 3600)
+    ) as demo:
         gr.Markdown(HEADER_MD)
         state = gr.State(None)
         with gr.Row():
