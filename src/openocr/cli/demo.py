@@ -58,5 +58,11 @@ def run(args: argparse.Namespace) -> int:
     modes = tuple(dict.fromkeys((args.mode, "mobile", "server")))
     backends = tuple(dict.fromkeys((args.backend, "onnx", "torch")))
     demo = build_demo(factory, modes=modes, backends=backends, drop_score=args.drop_score)
-    demo.launch(server_name=args.host, server_port=args.port, share=args.share, theme=demo_theme())
+    demo.launch(
+        server_name=args.host,
+        server_port=args.port,
+        share=args.share,
+        theme=demo_theme(),
+        max_file_size="25mb",
+    )
     return 0
