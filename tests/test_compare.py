@@ -36,7 +36,8 @@ def test_ours_only_table_and_json(compare, models, rec_label_dir, det_eval_dir, 
     out = tmp_path / "cmp.json"
     argv = ["--only", "ours", "--det-model", str(det), "--rec-model", str(rec)]
     argv += ["--sets", str(rec_label_dir), str(det_eval_dir), "--max-samples", "4"]
-    assert compare.main([*argv, "--json", str(out), "--drop-score", "0"]) == 0
+    argv += ["--json", str(out), "--drop-score", "0", "--predictions", str(tmp_path / "p")]
+    assert compare.main(argv) == 0
     table = capsys.readouterr().out
     assert "word acc (standard)" in table and "char F1" in table and "det hmean" in table
     res = json.loads(out.read_text())
@@ -46,6 +47,8 @@ def test_ours_only_table_and_json(compare, models, rec_label_dir, det_eval_dir, 
     assert 0 <= rec_r["ours"]["acc"] <= 1 and rec_r["ours"]["ms_per_image"] > 0
     assert e2e_r["task"] == "e2e" and e2e_r["num_samples"] == 4
     assert 0 <= e2e_r["ours"]["det_hmean"] <= 1 and e2e_r["ours"]["ms_per_image"] > 0
+    pages = (tmp_path / "p" / f"{det_eval_dir.name}.ours.jsonl").read_text().splitlines()
+    assert len(pages) == 4 and "lines" in json.loads(pages[0])
 
 
 class Oracle:
@@ -72,8 +75,27 @@ def test_scoring_with_perfect_predictions(compare, rec_label_dir, det_eval_dir):
     assert r["acc"] == pytest.approx(1, abs=1e-4) and r["num_samples"] == len(rec_items)
     e = compare.run_e2e(oracle, det_items)
     assert e["char_f1"] == e["char_f1_case_sensitive"] == 1.0
-    assert e["det_hmean"] == 1.0
+    assert e["det_hmean"] == 1.0 and e["char_f1_dontcare"] == 1.0
     assert e["ms_per_image"] == pytest.approx(20.0)
+
+
+def test_dontcare_variant_drops_lines_in_ignored_regions(compare):
+    box = [[0, 0], [100, 0], [100, 20], [0, 20]]
+    ign = [[0, 50], [100, 50], [100, 70], [0, 70]]
+    items = [
+        (
+            Path("x.png"),
+            [
+                {"points": box, "text": "abc", "ignore": False},
+                {"points": ign, "text": "###", "ignore": True},
+            ],
+        )
+    ]
+    pages = [[(box, "ABC"), ([[2, 52], [98, 52], [98, 68], [2, 68]], "zzz")]]
+    r = compare.score_e2e(pages, items)
+    assert r["char_f1"] == pytest.approx(2 * 0.5 * 1 / 1.5)  # zzz counts against precision
+    assert r["char_f1_dontcare"] == 1.0 and r["char_f1_case_sensitive"] == 0.0
+    assert r["det_hmean"] == 1.0  # DetMetric already ignores the second box
 
 
 def test_e2e_scores_match_openocr_eval(compare, models, det_eval_dir):
