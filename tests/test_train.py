@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -134,3 +135,46 @@ def test_task_model_mismatch_rejected(rec_label_dir: Path, tmp_path: Path):
 
     with pytest.raises(ConfigError, match="det model"):
         Trainer(rec_cfg(rec_label_dir, tmp_path / "x", "Model.name=repvit_db_tiny"))
+
+
+def test_ddp_two_processes_on_cpu(rec_label_dir: Path, tmp_path: Path):
+    """DDP under torchrun (gloo on CPU stands in for NCCL): both ranks train, rank 0 saves."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "ddp"
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node=2",
+        "--master_port=29533",
+        "-m",
+        "openocr.cli.main",
+        "train",
+        "-c",
+        str(Path(__file__).resolve().parents[1] / "configs/rec/repsvtr_en.yml"),
+        "-o",
+        f"Global.output_dir={out}",
+        "Global.max_steps=4",
+        "Global.eval_every=0",
+        "Global.log_every=2",
+        "Global.num_threads=1",
+        "Model.name=repsvtr_tiny",
+        "Train.transforms={height: 32, width: 128}",
+        f"Train.sources=[{{type: eval_dir, path: {rec_label_dir}}}]",
+        "Train.loader.batch_size=4",
+        "Train.loader.num_workers=0",
+        "Eval.sources=[]",
+    ]
+    proc = subprocess.run(
+        cmd,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    results = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    assert len(results) == 2 and all(r["samples_seen"] == 4 * 4 * 2 for r in results)
+    assert (out / "latest.safetensors").is_file()

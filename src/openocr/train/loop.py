@@ -387,4 +387,9 @@ class Trainer:
 
 
 def train(cfg: TrainConfig) -> dict[str, Any]:
-    return Trainer(cfg).fit()
+    trainer = Trainer(cfg)
+    try:
+        return trainer.fit()
+    finally:
+        if trainer.world > 1:
+            torch.distributed.destroy_process_group()
