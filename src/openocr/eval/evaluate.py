@@ -110,6 +110,16 @@ def evaluate_det(
     return res
 
 
+def _in_ignored(points: Any, ignored: list[Any], frac: float = 0.5) -> bool:
+    """True when a predicted box lies more than ``frac`` inside an ignored ground-truth region."""
+    from .metrics import _polygon
+
+    det = _polygon(points)
+    if det is None:
+        return False
+    return any(g is not None and det.intersection(g).area / det.area > frac for g in ignored)
+
+
 def evaluate_e2e(
     det_model: Any,
     rec_model: Any,
@@ -117,27 +127,41 @@ def evaluate_e2e(
     backend: str | None = None,
     max_samples: int = 0,
     drop_score: float = 0.5,
-    case_sensitive: bool = True,
 ) -> dict[str, Any]:
-    """End-to-end character F1 (independent of box granularity) plus detection P/R/H."""
+    """End-to-end character F1 (independent of box granularity) plus detection P/R/H.
+
+    ``char_f1`` is case-insensitive (labels such as SROIE's are upper-cased while the images are
+    not); ``char_f1_dontcare`` also leaves out text read inside ignored (``###``) regions, as
+    the detection metric does; ``char_f1_case_sensitive`` is the strict variant.
+    """
     from ..api import OpenOCR
+    from .metrics import _polygon
 
     engine = OpenOCR(
         det_model=det_model, rec_model=rec_model, backend=backend, drop_score=drop_score
     )
-    f1 = CharF1(is_lower=not case_sensitive)
+    f1, f1_care, f1_cased = CharF1(is_lower=True), CharF1(is_lower=True), CharF1()
     det = DetMetric()
     items = _det_items(Path(data))[: max_samples or None]
     t0 = time.perf_counter()
     for path, instances in items:
         page = engine.ocr(str(path))
-        care = [i for i in instances if not i.get("ignore") and i.get("text") not in ("###", "*")]
-        f1.update([line.text for line in page.lines], [i["text"] for i in care])
-        det.update(
-            [line.points for line in page.lines],
-            [i["points"] for i in instances],
-            [bool(i.get("ignore")) or i.get("text") in ("###", "*") for i in instances],
+        ignore = [bool(i.get("ignore")) or i.get("text") in ("###", "*") for i in instances]
+        care = [i["text"] for i, ig in zip(instances, ignore, strict=True) if not ig]
+        ignored = [_polygon(i["points"]) for i, ig in zip(instances, ignore, strict=True) if ig]
+        pred = [ln.text for ln in page.lines]
+        f1.update(pred, care)
+        f1_cased.update(pred, care)
+        f1_care.update(
+            [ln.text for ln in page.lines if not (ignored and _in_ignored(ln.points, ignored))],
+            care,
         )
-    res = {**f1.result(), **{f"det_{k}": v for k, v in det.result().items()}}
+        det.update([ln.points for ln in page.lines], [i["points"] for i in instances], ignore)
+    res = {
+        **f1.result(),
+        "char_f1_dontcare": f1_care.result()["char_f1"],
+        "char_f1_case_sensitive": f1_cased.result()["char_f1"],
+        **{f"det_{k}": v for k, v in det.result().items()},
+    }
     res["ms_per_image"] = 1000 * (time.perf_counter() - t0) / max(1, len(items))
     return res
