@@ -178,3 +178,26 @@ def test_ddp_two_processes_on_cpu(rec_label_dir: Path, tmp_path: Path):
     results = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
     assert len(results) == 2 and all(r["samples_seen"] == 4 * 4 * 2 for r in results)
     assert (out / "latest.safetensors").is_file()
+
+
+@pytest.mark.parametrize("main_loss", ["dice", "bce"])
+def test_db_loss_variants_prefer_the_target(main_loss: str):
+    from openocr.train.losses import DBLoss
+
+    gt = torch.zeros(1, 32, 32)
+    gt[:, 8:16, 4:28] = 1
+    batch = {
+        "shrink_map": gt,
+        "shrink_mask": torch.ones_like(gt),
+        "threshold_map": torch.full_like(gt, 0.3),
+        "threshold_mask": torch.ones_like(gt),
+    }
+    perfect = torch.stack([gt, torch.full_like(gt, 0.3), gt], 1)
+    wrong = torch.stack([1 - gt, torch.full_like(gt, 0.7), 1 - gt], 1)
+    loss = DBLoss(main_loss=main_loss)
+    assert (
+        loss(perfect.clamp(0.01, 0.99), batch)["loss"]
+        < loss(wrong.clamp(0.01, 0.99), batch)["loss"]
+    )
+    with pytest.raises(ValueError):
+        DBLoss(main_loss="focal")
