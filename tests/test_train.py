@@ -201,3 +201,27 @@ def test_db_loss_variants_prefer_the_target(main_loss: str):
     )
     with pytest.raises(ValueError):
         DBLoss(main_loss="focal")
+
+
+def test_lmdb_source_trains(rec_label_dir: Path, tmp_path: Path):
+    """The OpenOCR LMDB layout (1-based image-/label- keys, num-samples) feeds training."""
+    lmdb = pytest.importorskip("lmdb")
+    db = tmp_path / "lmdb"
+    env = lmdb.open(str(db), map_size=1 << 26)
+    lines = (rec_label_dir / "train.txt").read_text().splitlines()
+    with env.begin(write=True) as txn:
+        for i, line in enumerate(lines, 1):
+            rel, text = line.split("\t")
+            txn.put(b"image-%09d" % i, (rec_label_dir / rel).read_bytes())
+            txn.put(b"label-%09d" % i, text.encode())
+        txn.put(b"num-samples", str(len(lines)).encode())
+    env.close()
+    out = tmp_path / "run"
+    cfg = rec_cfg(
+        rec_label_dir,
+        out,
+        "Global.max_steps=3",
+        f"Train.sources=[{{type: lmdb, path: {db}}}]",
+        "Train.loader.num_workers=1",
+    )
+    assert Trainer(cfg).fit()["samples_seen"] == 24
