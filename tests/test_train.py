@@ -225,3 +225,28 @@ def test_lmdb_source_trains(rec_label_dir: Path, tmp_path: Path):
         "Train.loader.num_workers=1",
     )
     assert Trainer(cfg).fit()["samples_seen"] == 24
+
+
+def test_msr_buckets_and_training(rec_label_dir: Path, tmp_path: Path):
+    from openocr.train.rec_data import msr_size
+
+    assert [msr_size(r) for r in (0.4, 1, 2, 3, 4, 6.2, 20)] == [
+        (64, 64),
+        (64, 64),
+        (96, 48),
+        (112, 40),
+        (128, 32),
+        (192, 32),
+        (256, 32),
+    ]
+    out = tmp_path / "msr"
+    cfg = rec_cfg(
+        rec_label_dir,
+        out,
+        "Global.max_steps=3",
+        "Train.transforms={height: 32, msr: true, max_ratio: 8}",
+    )
+    result = Trainer(cfg).fit()
+    assert result["samples_seen"] == 24
+    with pytest.raises(Exception, match="unknown rec transform keys"):
+        Trainer(rec_cfg(rec_label_dir, out, "Train.transforms={height: 32, msrr: true}"))

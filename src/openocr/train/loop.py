@@ -140,6 +140,23 @@ class Trainer:
         dtype = torch.bfloat16 if self.precision == "bf16" else torch.float16
         return torch.autocast(self.device.type, dtype=dtype)
 
+    def _to_device(self, batch: dict[str, Any]) -> dict[str, Any]:
+        """Move tensors (also inside MSR ``groups``) to the device; images channels_last."""
+        out: dict[str, Any] = {}
+        for k, v in batch.items():
+            if k == "groups":
+                out[k] = [self._to_device(gr) for gr in v]
+            elif torch.is_tensor(v):
+                v = v.to(self.device, non_blocking=True)
+                out[k] = v.contiguous(memory_format=self.memory_format) if k == "image" else v
+            else:
+                out[k] = v
+        out.setdefault(
+            "size",
+            sum(gr["size"] for gr in out["groups"]) if "groups" in out else len(out["image"]),
+        )
+        return out
+
     def _paths(self, tag: str) -> tuple[Path, Path]:
         return self.out / f"{tag}.safetensors", self.out / f"{tag}_state.pt"
 
@@ -303,15 +320,11 @@ class Trainer:
                 self.optimizer.zero_grad(set_to_none=True)
                 for _ in range(g.accumulation_steps):
                     batch = next(batches)
-                    batch = {
-                        k: v.to(self.device, non_blocking=True) if torch.is_tensor(v) else v
-                        for k, v in batch.items()
-                    }
-                    batch["image"] = batch["image"].contiguous(memory_format=self.memory_format)
+                    batch = self._to_device(batch)
                     with self._autocast():
                         losses = self.task.compute_loss(self.net, batch)
                     self.scaler.scale(losses["loss"] / g.accumulation_steps).backward()
-                    self.samples_seen += batch["image"].shape[0] * self.world
+                    self.samples_seen += batch["size"] * self.world
                 if g.grad_clip > 0:
                     self.scaler.unscale_(self.optimizer)
                     torch.nn.utils.clip_grad_norm_(self.model.parameters(), g.grad_clip)

@@ -43,7 +43,9 @@ def balanced_bce(
     n_pos = int(pos.sum())
     n_neg = min(int(neg.sum()), int(n_pos * ohem_ratio)) if n_pos else min(int(neg.sum()), 100)
     with torch.autocast(pred.device.type, enabled=False):  # BCE is autocast-unsafe on CUDA
-        loss = F.binary_cross_entropy(pred.float().clamp(eps, 1 - eps), gt.float(), reduction="none")
+        loss = F.binary_cross_entropy(
+            pred.float().clamp(eps, 1 - eps), gt.float(), reduction="none"
+        )
     neg_loss = torch.topk(loss[neg], n_neg).values if n_neg else loss.new_zeros(0)
     return (loss[pos].sum() + neg_loss.sum()) / (n_pos + n_neg + eps)
 

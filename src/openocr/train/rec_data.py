@@ -24,6 +24,19 @@ def resize_norm_pad(img: np.ndarray, height: int, width: int) -> np.ndarray:
     return out
 
 
+def msr_size(ratio: float, base_h: int = 32, max_ratio: int = 8) -> tuple[int, int]:
+    """Multi-size resizing (SVTRv2 MSR): (W, H) of the aspect-ratio bucket, scaled to ``base_h``.
+
+    r = round(w / h) clipped to [1, max_ratio]: 1 -> 64x64, 2 -> 96x48, 3 -> 112x40, 4 -> 128x32,
+    r > 4 -> (32 r)x32 at base height 32. Images are stretched to the bucket size (no padding).
+    """
+    r = int(min(max(np.round(ratio), 1), max_ratio))
+    table = {1: (64, 64), 2: (96, 48), 3: (112, 40), 4: (128, 32)}
+    w, h = table.get(r, (32 * r, 32))
+    s = base_h / 32
+    return int(round(w * s / 8) * 8), int(round(h * s / 8) * 8)
+
+
 class RecAugment:
     """Light photometric/geometric augmentation for real crops (synthetic lines carry their own).
 
@@ -81,12 +94,16 @@ class RecBatcher:
         width: int = 320,
         max_len: int = 25,
         augment: dict[str, Any] | None = None,
+        msr: bool = False,
+        max_ratio: int = 8,
     ):
         self.charset = charset
         self.height = height
         self.width = width
         self.max_len = max_len
         self.augment = RecAugment(**augment) if augment else None
+        self.msr = msr
+        self.max_ratio = max_ratio
 
     def prepare(
         self, img: np.ndarray, text: str, rng: np.random.Generator | None = None
@@ -97,9 +114,26 @@ class RecBatcher:
             return None
         if self.augment is not None and rng is not None:
             img = self.augment(img, rng)
+        if self.msr:
+            w, h = msr_size(img.shape[1] / max(img.shape[0], 1), self.height, self.max_ratio)
+            x = cv2.resize(img, (w, h), interpolation=cv2.INTER_CUBIC)
+            return x.transpose(2, 0, 1).astype(np.float32) / 127.5 - 1.0, ids, label
         return resize_norm_pad(img, self.height, self.width), ids, label
 
     def collate(self, items: list[tuple[np.ndarray, list[int], str]]) -> dict[str, Any]:
+        if self.msr:  # one sub-batch per aspect-ratio bucket (the images of a bucket share a size)
+            buckets: dict[tuple[int, ...], list[tuple[np.ndarray, list[int], str]]] = {}
+            for it in items:
+                buckets.setdefault(it[0].shape, []).append(it)
+            groups = [self._stack(b) for _, b in sorted(buckets.items())]
+            return {
+                "groups": groups,
+                "texts": [t for g in groups for t in g["texts"]],
+                "size": len(items),
+            }
+        return self._stack(items)
+
+    def _stack(self, items: list[tuple[np.ndarray, list[int], str]]) -> dict[str, Any]:
         images = torch.from_numpy(np.stack([it[0] for it in items]))
         lengths = torch.tensor([len(it[1]) for it in items], dtype=torch.long)
         targets = torch.tensor([i for it in items for i in it[1]], dtype=torch.long)
@@ -108,4 +142,5 @@ class RecBatcher:
             "targets": targets,
             "lengths": lengths,
             "texts": [it[2] for it in items],
+            "size": len(items),
         }

@@ -10,6 +10,7 @@ import torch
 
 from ..charset import Charset
 from ..config import TrainConfig
+from ..errors import ConfigError
 from ..eval.metrics import DetMetric, RecMetric
 from .det_data import DetBatcher, normalize_det
 from .losses import CTCLoss, DBLoss
@@ -58,11 +59,17 @@ class RecTask:
         self.height = int(t.pop("height", 48))
         self.width = int(t.pop("width", 320))
         self.batcher = RecBatcher(
-            self.charset, self.height, self.width, int(t.pop("max_len", 25)), t.pop("augment", None)
+            self.charset,
+            self.height,
+            self.width,
+            int(t.pop("max_len", 25)),
+            t.pop("augment", None),
+            bool(t.pop("msr", False)),
+            int(t.pop("max_ratio", 8)),
         )
         if t:
-            raise ValueError(
-                f"unknown rec transform keys {sorted(t)}; valid: height, width, max_len, augment"
+            raise ConfigError(
+                f"unknown rec transform keys {sorted(t)}; valid: height, width, max_len, augment, msr, max_ratio"
             )
         self.loss = CTCLoss()
 
@@ -75,7 +82,10 @@ class RecTask:
     def compute_loss(
         self, model: torch.nn.Module, batch: dict[str, Any]
     ) -> dict[str, torch.Tensor]:
-        return self.loss(model(batch["image"]), batch)
+        if "groups" not in batch:
+            return self.loss(model(batch["image"]), batch)
+        total = sum(self.loss(model(g["image"]), g)["loss"] * g["size"] for g in batch["groups"])
+        return {"loss": total / batch["size"]}
 
     def _eval_chunk(
         self,
