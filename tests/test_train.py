@@ -250,3 +250,24 @@ def test_msr_buckets_and_training(rec_label_dir: Path, tmp_path: Path):
     assert result["samples_seen"] == 24
     with pytest.raises(Exception, match="unknown rec transform keys"):
         Trainer(rec_cfg(rec_label_dir, out, "Train.transforms={height: 32, msrr: true}"))
+
+
+def test_det_copy_paste_adds_text_boxes(det_eval_dir: Path):
+    import numpy as np
+
+    from openocr.train.det_data import DetBatcher
+    from openocr.train.sources import eval_dir_source
+
+    src = eval_dir_source(str(det_eval_dir), "det")
+    batcher = DetBatcher(size=256, rotate=0, crop=False, copy_paste=1.0)
+    rng = np.random.default_rng(0)
+    img0, inst0 = src.load(0)
+    batcher._copy_paste(img0, [np.float32(i["points"]) for i in inst0], [False] * len(inst0), rng)
+    assert batcher._bank, "lines of the first sample are banked"
+    img1, inst1 = src.load(1)
+    polys = [np.float32(i["points"]) for i in inst1]
+    out, new_polys, ignores = batcher._copy_paste(img1, list(polys), [False] * len(polys), rng)
+    assert len(new_polys) > len(polys) and len(ignores) == len(new_polys)
+    assert not np.array_equal(out, img1)
+    sample = batcher.prepare(img1, inst1, rng)
+    assert sample["shrink_map"].sum() > 0

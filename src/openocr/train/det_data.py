@@ -10,6 +10,7 @@ import numpy as np
 import pyclipper
 import torch
 
+from ..geometry import crop_quad
 from ..preprocess.det import normalize_imagenet
 
 
@@ -179,8 +180,11 @@ class DetBatcher:
         crop: bool = True,
         shrink_ratio: float = 0.4,
         min_text_size: int = 8,
+        copy_paste: float = 0.0,
     ):
         self.size = size
+        self.copy_paste = copy_paste  # probability of pasting text cut from earlier samples
+        self._bank: list[np.ndarray] = []
         self.rotate = rotate
         self.flip = flip
         self.crop = crop
@@ -200,6 +204,8 @@ class DetBatcher:
         if not polys:
             return None
         h, w = img.shape[:2]
+        if rng is not None and self.copy_paste:
+            img, polys, ignores = self._copy_paste(img, polys, ignores, rng)
         if rng is not None:
             if self.flip and rng.random() < self.flip:
                 img = img[:, ::-1].copy()
@@ -247,6 +253,49 @@ class DetBatcher:
             "shrink_map": shrink,
             "shrink_mask": shrink_mask,
         }
+
+    def _copy_paste(
+        self,
+        img: np.ndarray,
+        polys: list[np.ndarray],
+        ignores: list[bool],
+        rng: np.random.Generator,
+    ) -> tuple[np.ndarray, list[np.ndarray], list[bool]]:
+        """Paste up to 5 text patches cut from earlier samples (rotated by a random angle) where
+        they overlap no existing box; then bank a few of this sample's lines for later."""
+        h, w = img.shape[:2]
+        if self._bank and rng.random() < self.copy_paste:
+            img = img.copy()
+            boxes = [(*p.min(0), *p.max(0)) for p in polys]
+            for _ in range(int(rng.integers(1, 6))):
+                patch = self._bank[int(rng.integers(len(self._bank)))]
+                ph, pw = patch.shape[:2]
+                ang = float(rng.uniform(0, 360))
+                m = cv2.getRotationMatrix2D((pw / 2, ph / 2), ang, 1.0)
+                cos, sin = abs(m[0, 0]), abs(m[0, 1])
+                nw, nh = int(ph * sin + pw * cos) + 1, int(ph * cos + pw * sin) + 1
+                if nw >= w or nh >= h:
+                    continue
+                m[0, 2] += nw / 2 - pw / 2
+                m[1, 2] += nh / 2 - ph / 2
+                rot = cv2.warpAffine(patch, m, (nw, nh))
+                mask = cv2.warpAffine(np.full((ph, pw), 255, np.uint8), m, (nw, nh)) > 127
+                corners = np.float32([[0, 0], [pw, 0], [pw, ph], [0, ph]]) @ m[:, :2].T + m[:, 2]
+                for _try in range(50):
+                    x, y = int(rng.integers(0, w - nw)), int(rng.integers(0, h - nh))
+                    if all(x > b[2] or x + nw < b[0] or y > b[3] or y + nh < b[1] for b in boxes):
+                        region = img[y : y + nh, x : x + nw]
+                        region[mask] = rot[mask]
+                        polys.append(corners + [x, y])
+                        ignores.append(False)
+                        boxes.append((x, y, x + nw, y + nh))
+                        break
+        for k in rng.permutation(len(polys))[:3]:
+            if not ignores[k] and len(polys[k]) == 4:
+                crop = crop_quad(img, polys[k], rotate_tall=False)
+                if crop.size and min(crop.shape[:2]) >= 8:
+                    self._bank = (self._bank + [crop])[-64:]
+        return img, polys, ignores
 
     def collate(self, items: list[dict[str, np.ndarray]]) -> dict[str, torch.Tensor]:
         return {k: torch.from_numpy(np.stack([it[k] for it in items])) for k in items[0]}
