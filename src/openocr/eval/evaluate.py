@@ -12,6 +12,7 @@ from typing import Any
 
 from ..errors import InputError
 from ..io import load_image
+from ..train.sources import eval_dir_source
 from .metrics import CharF1, DetMetric, RecMetric
 
 PROTOCOLS = {
@@ -23,29 +24,11 @@ PROTOCOLS = {
 
 
 def _rec_items(data: Path) -> list[tuple[Path, str]]:
-    tsv = data / "labels.tsv"
-    if not tsv.is_file():
-        raise InputError(f"{data}: no labels.tsv (expected images/ + labels.tsv)")
-    items = []
-    for line in tsv.read_text(encoding="utf-8").splitlines():
-        if "\t" in line:
-            rel, text = line.split("\t", 1)
-            items.append((data / rel, text))
-    return items
+    return [(Path(p), t) for p, t in eval_dir_source(str(data), "rec").items]
 
 
 def _det_items(data: Path) -> list[tuple[Path, list[dict[str, Any]]]]:
-    import json
-
-    jl = data / "labels.jsonl"
-    if not jl.is_file():
-        raise InputError(f"{data}: no labels.jsonl (expected images/ + labels.jsonl)")
-    out = []
-    for line in jl.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            rec = json.loads(line)
-            out.append((data / rec["image"], rec["instances"]))
-    return out
+    return [(Path(p), inst) for p, inst in eval_dir_source(str(data), "det").items]
 
 
 def evaluate_rec(

@@ -12,7 +12,8 @@ from ..charset import Charset
 from ..config import TrainConfig
 from ..errors import ConfigError
 from ..eval.metrics import DetMetric, RecMetric
-from .det_data import DetBatcher, normalize_det
+from ..postprocess.ctc import ctc_greedy_decode
+from .det_data import DetBatcher
 from .losses import CTCLoss, DBLoss
 from .rec_data import RecBatcher, resize_norm_pad
 from .sources import SynthSource, build_source
@@ -30,22 +31,6 @@ def eval_samples(source: Any, max_samples: int, seed: int) -> Iterator[tuple[np.
         s = source.load(i)
         if s is not None:
             yield s
-
-
-def greedy_decode(probs: np.ndarray, charset: Charset) -> list[tuple[str, float]]:
-    """Minimal greedy CTC decode used during training evaluation."""
-    idx = probs.argmax(-1)
-    conf = probs.max(-1)
-    table = charset.lookup_table()
-    out = []
-    for row, c in zip(idx, conf, strict=True):
-        keep = np.ones_like(row, bool)
-        keep[1:] = row[1:] != row[:-1]
-        keep &= row != 0
-        out.append(
-            ("".join(table[i] for i in row[keep]), float(c[keep].mean()) if keep.any() else 0.0)
-        )
-    return out
 
 
 class RecTask:
@@ -101,7 +86,8 @@ class RecTask:
             .contiguous(memory_format=memory_format)
         )
         probs = model(x).float().cpu().numpy()
-        metric.update([t for t, _ in greedy_decode(probs, self.charset)], [c[1] for c in chunk])
+        decoded = ctc_greedy_decode(probs, self.charset.lookup_table())
+        metric.update([d.text for d in decoded], [c[1] for c in chunk])
 
     @torch.no_grad()
     def evaluate(
@@ -175,6 +161,3 @@ class DetTask:
 
 def build_task(cfg: TrainConfig) -> RecTask | DetTask:
     return RecTask(cfg) if cfg.Global.task == "rec" else DetTask(cfg)
-
-
-__all__ = ["RecTask", "DetTask", "build_task", "normalize_det", "greedy_decode"]
