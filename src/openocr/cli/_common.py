@@ -111,3 +111,26 @@ def progress(items: Iterable[T], total: int, quiet: bool, desc: str) -> Iterator
 
 def report_error(err: Exception) -> None:
     print(f"openocr: error: {err}", file=sys.stderr)
+
+
+def engine_from_args(args: argparse.Namespace, **overrides: Any) -> Any:
+    """``OpenOCR`` from the model options of :func:`add_model_args` (plus ``overrides``)."""
+    from ..api import OpenOCR
+
+    kwargs: dict[str, Any] = {
+        "mode": args.mode,
+        "backend": args.backend,
+        "drop_score": getattr(args, "drop_score", 0.5),
+        "det_box_type": args.det_box_type,
+        "device": args.device,
+        "det_model": args.det_model,
+        "rec_model": args.rec_model,
+        "charset": args.charset,
+        "threads": args.threads,
+        "rec_batch_num": args.rec_batch_num,
+    }
+    if hasattr(args, "limit_side_len"):
+        kwargs["det_limit_side_len"] = args.limit_side_len
+    if hasattr(args, "reading_order"):
+        kwargs["reading_order"] = args.reading_order
+    return OpenOCR(**{**kwargs, **overrides})

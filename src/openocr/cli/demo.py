@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import functools
 
-from ._common import add_model_args
+from ._common import add_model_args, engine_from_args
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -25,21 +25,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def engine_factory(args: argparse.Namespace):
     """``factory(mode, backend)``: explicit model files override the shipped ones in every mode."""
-    from ..api import OpenOCR
 
     def factory(mode: str, backend: str):
-        return OpenOCR(
-            mode=mode,
-            backend=backend,
-            drop_score=0.0,
-            det_box_type=args.det_box_type,
-            device=args.device,
-            det_model=args.det_model,
-            rec_model=args.rec_model,
-            charset=args.charset,
-            threads=args.threads,
-            rec_batch_num=args.rec_batch_num,
-        )
+        return engine_from_args(args, mode=mode, backend=backend, drop_score=0.0)
 
     return factory
 

@@ -21,6 +21,7 @@ from ._common import (
     add_output_args,
     all_inputs,
     det_overrides,
+    engine_from_args,
     progress,
     report_error,
 )
@@ -48,22 +49,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def build_engine(args: argparse.Namespace):
-    from ..api import OpenOCR
-
-    return OpenOCR(
-        mode=args.mode,
-        backend=args.backend,
-        drop_score=args.drop_score,
-        det_box_type=args.det_box_type,
-        device=args.device,
-        det_model=args.det_model,
-        rec_model=args.rec_model,
-        charset=args.charset,
-        threads=args.threads,
-        rec_batch_num=args.rec_batch_num,
-        det_limit_side_len=args.limit_side_len,
-        reading_order=args.reading_order,
-    )
+    return engine_from_args(args)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import add_model_args, det_overrides
+from ._common import add_model_args, det_overrides, engine_from_args
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -38,23 +38,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def build_engine(args: argparse.Namespace):
     """An engine keeping every line (drop score is applied per request by the service)."""
-    from ..api import OpenOCR
     from ..postprocess.db import DBPostConfig
 
-    return OpenOCR(
-        mode=args.mode,
-        backend=args.backend,
-        drop_score=0.0,
-        det_box_type=args.det_box_type,
-        device=args.device,
-        det_model=args.det_model,
-        rec_model=args.rec_model,
-        charset=args.charset,
-        threads=args.threads,
-        rec_batch_num=args.rec_batch_num,
-        det_limit_side_len=args.limit_side_len,
-        det_post=DBPostConfig(box_type=args.det_box_type, **det_overrides(args)),
-    )
+    post = DBPostConfig(box_type=args.det_box_type, **det_overrides(args))
+    return engine_from_args(args, drop_score=0.0, det_post=post)
 
 
 def run(args: argparse.Namespace) -> int:
