@@ -230,9 +230,7 @@ class Trainer:
         if not self.cfg.Eval.sources:
             return {}
         t0 = time.time()
-        metrics = {
-            k: v for k, v in self.task.evaluate(self.model, self.device, self.memory_format).items()
-        }
+        metrics = dict(self.task.evaluate(self.model, self.device, self.memory_format))
         if self.ema:
             live = copy.deepcopy(self.model.state_dict())
             self.model.load_state_dict({k: v.to(live[k].dtype) for k, v in self.ema.state.items()})
@@ -250,7 +248,7 @@ class Trainer:
         value, which = max(candidates)
         if value >= self.best.get(key, -1):
             self.best = {key: value, "step": self.step, "weights": which}
-            sd = {k: v for k, v in self.ema.state.items()} if which == "ema" and self.ema else None
+            sd = self.ema.state if which == "ema" and self.ema else None
             self.save("best", metrics, state_dict=sd)
 
     # --- main loop ----------------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import cv2
@@ -10,17 +9,17 @@ import numpy as np
 import torch
 
 from ..charset import Charset
+from ..preprocess.rec import rec_resize
 
 
 def resize_norm_pad(img: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Keep aspect ratio to ``height`` (width capped at ``width``), normalize to [-1, 1] and
-    zero-pad on the right: float32 [3, height, width]."""
-    h, w = img.shape[:2]
-    rw = min(width, max(1, math.ceil(height * w / max(h, 1))))
-    interp = cv2.INTER_AREA if rw < w else cv2.INTER_CUBIC
-    resized = cv2.resize(img, (rw, height), interpolation=interp)
+    """The inference resize (:func:`openocr.preprocess.rec.rec_resize`), squeezed to ``width``
+    when longer, zero-padded on the right: float32 [3, height, width]."""
+    x = rec_resize(img, height)
+    if x.shape[2] > width:
+        x = rec_resize(cv2.resize(img, (width, height), interpolation=cv2.INTER_AREA), height)
     out = np.zeros((3, height, width), np.float32)
-    out[:, :, :rw] = resized.transpose(2, 0, 1).astype(np.float32) / 127.5 - 1.0
+    out[:, :, : x.shape[2]] = x
     return out
 
 

@@ -18,26 +18,20 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import ConfigError, InputError
+from ..io import load_image
 
 IGNORE_TEXTS = ("###", "*")
 
 
-def decode_rgb(data: bytes) -> np.ndarray | None:
-    """Encoded image bytes -> RGB uint8, or None if undecodable."""
-    arr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-    if arr is None:
-        return None
-    return cv2.cvtColor(arr, cv2.COLOR_BGR2RGB)
-
-
-def read_rgb(path: str | Path) -> np.ndarray | None:
+def read_rgb(src: str | Path | bytes) -> np.ndarray | None:
+    """A path or encoded bytes -> RGB uint8 through the inference loader (same decoding, EXIF
+    and colour handling as ``OpenOCR``), or None when the input is unusable."""
     try:
-        return decode_rgb(Path(path).read_bytes())
-    except OSError:
+        return load_image(src)
+    except InputError:
         return None
 
 
@@ -137,7 +131,7 @@ class LmdbSource:
             label = txn.get(b"label-%09d" % (i + 1))
         if img is None or label is None:
             return None
-        arr = decode_rgb(img)
+        arr = read_rgb(img)
         return None if arr is None else (arr, label.decode("utf-8"))
 
     def __getstate__(self) -> dict[str, Any]:  # lmdb envs do not pickle: reopen in workers
