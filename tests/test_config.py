@@ -66,6 +66,19 @@ def test_apply_overrides_does_not_mutate_input():
     assert data == {"A": {"b": 1}} and out == {"A": {"b": 1, "c": 2}}
 
 
+def test_override_indexes_list_items():
+    data = {"Train": {"sources": [{"type": "synth", "seed": 1}, {"type": "lmdb"}]}}
+    out = apply_overrides(data, ["Train.sources.0.seed=3", "Train.sources.1.weight=0.5"])
+    assert out["Train"]["sources"] == [
+        {"type": "synth", "seed": 3},
+        {"type": "lmdb", "weight": 0.5},
+    ]
+    with pytest.raises(ConfigError, match="list of 2; use an index 0..1"):
+        apply_overrides(data, ["Train.sources.2.seed=3"])
+    with pytest.raises(ConfigError, match="list of 2"):
+        apply_overrides(data, ["Train.sources.seed=3"])
+
+
 def test_shipped_presets_load():
     root = Path(__file__).resolve().parents[1] / "configs"
     presets = sorted(root.glob("*/*.yml"))

@@ -83,12 +83,23 @@ def apply_overrides(data: dict[str, Any], overrides: list[str] | None) -> dict[s
     out = copy.deepcopy(data)
     for item in overrides or []:
         parts, value = parse_override(item)
-        node = out
-        for p in parts[:-1]:
-            if not isinstance(node.get(p), dict):
+        node: Any = out
+        for depth, p in enumerate(parts):
+            last = depth == len(parts) - 1
+            if isinstance(node, list):  # list items by index: Train.sources.0.seed=3
+                if not (p.isdigit() and int(p) < len(node)):
+                    where = ".".join(parts[:depth])
+                    raise ConfigError(
+                        f"override {item!r}: {where} is a list of {len(node)}; "
+                        f"use an index 0..{len(node) - 1}"
+                    )
+                p = int(p)
+            elif not last and not isinstance(node.get(p), (dict, list)):
                 node[p] = {}
-            node = node[p]
-        node[parts[-1]] = value
+            if last:
+                node[p] = value
+            else:
+                node = node[p]
     return out
 
 
