@@ -276,3 +276,13 @@ def test_word_boxes_follow_ctc_positions():
     assert words[0].points[0][0] <= 10 and 20 <= words[0].points[1][0] < 50
     assert 50 < words[1].points[0][0] <= 70 and words[1].points[1][0] >= 80
     assert _words("single", RecOutput("single", 0.9, np.ones(6), np.linspace(0, 1, 6)), quad) == []
+
+
+def test_rec_padding_follows_the_training_config():
+    """A recognizer trained with per-batch padding is not padded to the fixed training width."""
+    short = level_crop([1, 2])
+    fixed, tight = LevelRec(height=32), LevelRec(height=32)
+    tight.info.config = {"Train": {"transforms": {"height": 32, "pad": "batch"}}}
+    assert RecPredictor(fixed)([short])[0][0].text == "ab"
+    assert RecPredictor(tight)([short])[0][0].text == "ab"
+    assert fixed.calls[0][3] >= 200 and tight.calls[0][3] < fixed.calls[0][3]

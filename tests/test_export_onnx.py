@@ -155,3 +155,19 @@ def test_export_from_checkpoint(tmp_path, en):
     assert json.loads(meta["config"]) == {"lr": 0.001}
     assert Charset.from_metadata(meta["charset"]).chars == en.chars
     check_parity(model, path, _rec_inputs(32))
+
+
+def test_fp16_weights_halve_the_file_and_keep_the_outputs(tmp_path, en):
+    from openocr.export_onnx import deploy_copy
+
+    model = _randomized("repsvtr_tiny")
+    full = export_onnx(model, tmp_path / "fp32.onnx", charset=en)
+    half = export_onnx(model, tmp_path / "fp16.onnx", charset=en, fp16_weights=True)
+    assert half.stat().st_size < 0.6 * full.stat().st_size
+    assert read_onnx_metadata(half)["weights"] == "fp16"
+    proto = onnx.load(str(half))
+    assert any(i.data_type == onnx.TensorProto.FLOAT16 for i in proto.graph.initializer)
+    inputs = _rec_inputs(model.input_height)
+    check_parity(deploy_copy(model, fp16_weights=True), half, inputs, atol=1e-3)
+    # the fp32-weight model differs, but only by fp16 rounding
+    assert check_parity(model, half, inputs, atol=1e-2) > 0

@@ -271,3 +271,53 @@ def test_det_copy_paste_adds_text_boxes(det_eval_dir: Path):
     assert not np.array_equal(out, img1)
     sample = batcher.prepare(img1, inst1, rng)
     assert sample["shrink_map"].sum() > 0
+
+
+def test_batch_padding_groups_similar_widths(rec_label_dir: Path, tmp_path: Path):
+    import numpy as np
+
+    from openocr.charset import Charset
+    from openocr.train.rec_data import RecBatcher
+    from openocr.train.stream import BatchStream
+
+    batcher = RecBatcher(Charset.load("en"), 32, 256, pad="batch")
+    rng = np.random.default_rng(0)
+    widths = rng.integers(20, 300, 64)
+
+    class Lines:  # finite source of blank crops of known widths; labels need T >= 3 or 5
+        def __len__(self) -> int:
+            return len(widths)
+
+        def load(self, i: int):
+            return np.full((32, int(widths[i]), 3), 200, np.uint8), "aab" if i % 2 else "aabbc"
+
+    def stream(group: int) -> BatchStream:
+        return BatchStream(
+            [Lines()], [1.0], batcher.prepare, batcher.collate, 8, seed=1,
+            sort_group=group, sort_key=batcher.sort_key,
+        )  # fmt: skip
+
+    plain, grouped = stream(1), stream(4)
+    tight = [grouped.make_batch(b)["image"].shape[-1] for b in range(8)]
+    loose = [plain.make_batch(b)["image"].shape[-1] for b in range(8)]
+    assert all(w % 32 == 0 and 64 <= w <= 256 for w in tight)
+    assert tight[:4] == sorted(tight[:4]) and tight[4:] == sorted(tight[4:]), tight
+    assert sum(tight) < 0.85 * sum(loose), (tight, loose)
+    # same group, same samples: a batch is reproducible on its own (exact resume)
+    again = stream(4).make_batch(5)
+    assert torch.equal(again["image"], grouped.make_batch(5)["image"])
+    assert again["texts"] == grouped.make_batch(5)["texts"]
+    # batches of a group partition the group's samples
+    seen = sum((grouped.make_batch(b)["size"] for b in range(4)), 0)
+    assert seen == 32
+    out = tmp_path / "pad"
+    cfg = rec_cfg(
+        rec_label_dir,
+        out,
+        "Global.max_steps=3",
+        "Train.transforms={height: 32, width: 128, pad: batch}",
+        "Train.loader.sort_group=2",
+    )
+    assert Trainer(cfg).fit()["samples_seen"] == 24
+    with pytest.raises(Exception, match="pad must be"):
+        Trainer(rec_cfg(rec_label_dir, out, "Train.transforms={height: 32, pad: tight}"))

@@ -8,7 +8,13 @@ The exported graph is the re-parameterised eval model (opset 17):
 ``metadata_props`` (all strings): ``format`` ("openocr-onnx/1"), ``model_name``,
 ``model_kwargs`` (JSON), ``task``, ``charset`` (``Charset.to_metadata()``, rec only),
 ``config`` (JSON), ``input_height`` (rec only), ``normalization`` (JSON: ``mean``/``std`` per
-RGB channel applied to pixel/255, ``channel_order`` "RGB"), ``output`` ("softmax" | "prob_map").
+RGB channel applied to pixel/255, ``channel_order`` "RGB"), ``output`` ("softmax" | "prob_map"),
+``weights`` ("fp32" | "fp16").
+
+With ``fp16_weights`` the large float initializers are stored as float16 followed by a ``Cast``
+to float32: half the file, and ONNX Runtime folds the casts when it loads the model, so it still
+computes in float32. The values are exactly those of :func:`round_weights_fp16` of the
+re-parameterised model, which is what the parity check compares against.
 """
 
 from __future__ import annotations
@@ -90,6 +96,46 @@ def build_metadata(
     return meta
 
 
+def round_weights_fp16(model: torch.nn.Module) -> torch.nn.Module:
+    """Round every floating parameter and buffer of ``model`` to float16 and back, in place."""
+    with torch.no_grad():
+        for t in list(model.parameters()) + list(model.buffers()):
+            if t.is_floating_point():
+                t.copy_(t.half().float())
+    return model
+
+
+def deploy_copy(model: torch.nn.Module, fp16_weights: bool = False) -> torch.nn.Module:
+    """The model as exported: an fp32 eval copy, re-parameterised, optionally fp16-rounded."""
+    deploy = reparameterize(copy.deepcopy(_unwrap(model)).cpu().float().eval())
+    return round_weights_fp16(deploy) if fp16_weights else deploy
+
+
+def _store_initializers_fp16(proto: Any, min_size: int = 64) -> None:
+    """Replace float32 initializers of at least ``min_size`` values by float16 + Cast."""
+    import onnx
+    from onnx import numpy_helper
+
+    graph = proto.graph
+    casts = []
+    for init in graph.initializer:
+        if init.data_type != onnx.TensorProto.FLOAT:
+            continue
+        arr = numpy_helper.to_array(init)
+        if arr.size < min_size:
+            continue
+        name = init.name
+        init.CopyFrom(numpy_helper.from_array(arr.astype(np.float16), name + "__fp16"))
+        casts.append(
+            onnx.helper.make_node(
+                "Cast", [name + "__fp16"], [name], to=onnx.TensorProto.FLOAT, name=name + "__cast"
+            )
+        )
+    nodes = casts + list(graph.node)
+    del graph.node[:]
+    graph.node.extend(nodes)
+
+
 def export_onnx(
     model: torch.nn.Module,
     path: str | Path,
@@ -97,6 +143,7 @@ def export_onnx(
     charset: Charset | None = None,
     config: Any = None,
     opset: int = 17,
+    fp16_weights: bool = False,
 ) -> Path:
     """Export ``model`` (left untouched) to ``path``: a re-parameterised eval copy, dynamic batch
     and width (rec) or batch/height/width (det), with openocr metadata.
@@ -107,6 +154,7 @@ def export_onnx(
         charset: the recognizer's charset (stored so the file decodes by itself).
         config: resolved config (dict or dataclass), stored as JSON.
         opset: ONNX opset (17 is what we test).
+        fp16_weights: store large weights as float16 (computation stays float32).
 
     Returns:
         The written path.
@@ -118,7 +166,8 @@ def export_onnx(
     src = _unwrap(model)
     meta = build_metadata(src, charset, config)
     task = meta["task"]
-    deploy = reparameterize(copy.deepcopy(src).cpu().float())
+    meta["weights"] = "fp16" if fp16_weights else "fp32"
+    deploy = deploy_copy(src, fp16_weights)
     if task == "rec":
         dummy = torch.zeros(1, 3, int(meta["input_height"]), 320)
         axes = {"input": {0: "batch", 3: "width"}, "output": {0: "batch", 1: "seq"}}
@@ -142,6 +191,8 @@ def export_onnx(
             dynamo=False,
         )
     proto = onnx.load(str(path))
+    if fp16_weights:
+        _store_initializers_fp16(proto)
     del proto.metadata_props[:]
     for key, value in meta.items():
         entry = proto.metadata_props.add()

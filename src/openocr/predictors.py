@@ -95,7 +95,11 @@ class RecPredictor:
                 f"{backend.info.source or 'recognizer'}: no charset in the model metadata; pass charset='en'|'ch'|path"
             )
         self.lookup = self.charset.lookup_table()
-        cfg = cfg or RecPreConfig()
+        if cfg is None:
+            cfg = RecPreConfig()
+            transforms = (backend.info.config.get("Train") or {}).get("transforms") or {}
+            if transforms.get("pad") == "batch":  # trained on tight batches: pad like training
+                cfg = dataclasses.replace(cfg, min_width=2 * cfg.height)
         height = backend.info.input_height or cfg.height
         if height != cfg.height:  # widths are given for height 48: scale them
 

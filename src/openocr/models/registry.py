@@ -29,7 +29,9 @@ _REGISTRY: dict[str, ModelInfo] = {}
 _loaded = False
 
 
-def register_model(name: str, task: str, **defaults: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def register_model(
+    name: str, task: str, **defaults: Any
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorator: register ``builder(**kwargs) -> nn.Module`` under ``name``."""
 
     def deco(fn: Callable[..., Any]) -> Callable[..., Any]:

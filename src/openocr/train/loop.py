@@ -267,6 +267,8 @@ class Trainer:
             cfg.Train.loader.batch_size,
             seed=cfg.Global.seed * 1000 + self.rank,
             start_batch=self.step * accum,
+            sort_group=cfg.Train.loader.sort_group,
+            sort_key=getattr(self.task.batcher, "sort_key", None),
         )
         nw = cfg.Train.loader.num_workers
         return torch.utils.data.DataLoader(

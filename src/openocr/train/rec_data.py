@@ -9,15 +9,19 @@ import numpy as np
 import torch
 
 from ..charset import Charset
+from ..errors import ConfigError
 from ..preprocess.rec import rec_resize
 
 
-def resize_norm_pad(img: np.ndarray, height: int, width: int) -> np.ndarray:
+def resize_norm_pad(img: np.ndarray, height: int, width: int, pad: bool = True) -> np.ndarray:
     """The inference resize (:func:`openocr.preprocess.rec.rec_resize`), squeezed to ``width``
-    when longer, zero-padded on the right: float32 [3, height, width]."""
+    when longer, zero-padded on the right: float32 [3, height, width] (``pad=False``: the
+    unpadded [3, height, <=width])."""
     x = rec_resize(img, height)
     if x.shape[2] > width:
         x = rec_resize(cv2.resize(img, (width, height), interpolation=cv2.INTER_AREA), height)
+    if not pad:
+        return x
     out = np.zeros((3, height, width), np.float32)
     out[:, :, : x.shape[2]] = x
     return out
@@ -84,6 +88,10 @@ class RecBatcher:
 
     Labels are normalized onto the charset; samples whose label is empty or longer than
     ``max_len`` (or longer than the model's time steps allow) are rejected (None).
+
+    ``pad="fixed"`` pads every image to ``width``; ``pad="batch"`` pads a batch only to its widest
+    member (rounded up to 32, and wide enough for CTC to align every label), which saves compute
+    on short words when batches hold similar widths (``Train.loader.sort_group``).
     """
 
     def __init__(
@@ -95,7 +103,10 @@ class RecBatcher:
         augment: dict[str, Any] | None = None,
         msr: bool = False,
         max_ratio: int = 8,
+        pad: str = "fixed",
     ):
+        if pad not in ("fixed", "batch"):
+            raise ConfigError(f"Train.transforms.pad must be 'fixed' or 'batch', got {pad!r}")
         self.charset = charset
         self.height = height
         self.width = width
@@ -103,6 +114,7 @@ class RecBatcher:
         self.augment = RecAugment(**augment) if augment else None
         self.msr = msr
         self.max_ratio = max_ratio
+        self.pad = pad
 
     def prepare(
         self, img: np.ndarray, text: str, rng: np.random.Generator | None = None
@@ -117,7 +129,14 @@ class RecBatcher:
             w, h = msr_size(img.shape[1] / max(img.shape[0], 1), self.height, self.max_ratio)
             x = cv2.resize(img, (w, h), interpolation=cv2.INTER_CUBIC)
             return x.transpose(2, 0, 1).astype(np.float32) / 127.5 - 1.0, ids, label
+        if self.pad == "batch":
+            return resize_norm_pad(img, self.height, self.width, pad=False), ids, label
         return resize_norm_pad(img, self.height, self.width), ids, label
+
+    @staticmethod
+    def sort_key(item: tuple[np.ndarray, list[int], str]) -> int:
+        """Width of a prepared sample (for grouping similar widths into one batch)."""
+        return int(item[0].shape[-1])
 
     def collate(self, items: list[tuple[np.ndarray, list[int], str]]) -> dict[str, Any]:
         if self.msr:  # one sub-batch per aspect-ratio bucket (the images of a bucket share a size)
@@ -133,7 +152,19 @@ class RecBatcher:
         return self._stack(items)
 
     def _stack(self, items: list[tuple[np.ndarray, list[int], str]]) -> dict[str, Any]:
-        images = torch.from_numpy(np.stack([it[0] for it in items]))
+        if self.pad == "batch":
+            # CTC needs T >= len + adjacent repeats; T = width / 8 for our recognizers
+            need = max(
+                len(ids) + sum(a == b for a, b in zip(ids, ids[1:], strict=False))
+                for _, ids, _ in items
+            )
+            w = max(max(it[0].shape[-1] for it in items), 8 * need)
+            w = min(self.width, -(-w // 32) * 32)
+            images = torch.zeros(len(items), 3, self.height, w)
+            for i, it in enumerate(items):
+                images[i, :, :, : it[0].shape[-1]] = torch.from_numpy(it[0][:, :, :w])
+        else:
+            images = torch.from_numpy(np.stack([it[0] for it in items]))
         lengths = torch.tensor([len(it[1]) for it in items], dtype=torch.long)
         targets = torch.tensor([i for it in items for i in it[1]], dtype=torch.long)
         return {

@@ -20,6 +20,9 @@ class BatchStream(torch.utils.data.IterableDataset):
 
     Finite sources are read in a per-epoch permutation (epoch = sample slot // len), so a single
     label file is reshuffled every epoch; rejected samples are replaced by random draws.
+
+    With ``sort_group`` G > 1 and a ``sort_key``, the samples of G consecutive batches are drawn
+    together, sorted by the key (e.g. image width) and cut into G batches of similar samples.
     """
 
     def __init__(
@@ -31,6 +34,8 @@ class BatchStream(torch.utils.data.IterableDataset):
         batch_size: int,
         seed: int,
         start_batch: int = 0,
+        sort_group: int = 1,
+        sort_key: Callable[[Any], Any] | None = None,
     ):
         self.sources = sources
         self.probs = np.asarray(weights, np.float64) / float(np.sum(weights))
@@ -40,6 +45,9 @@ class BatchStream(torch.utils.data.IterableDataset):
         self.seed = seed
         self.start_batch = start_batch
         self.synth_errors = 0
+        self.sort_group = max(1, int(sort_group)) if sort_key is not None else 1
+        self.sort_key = sort_key
+        self._group: tuple[int, list[Any]] | None = None
 
     def _finite_index(self, k: int, slot: int) -> int:
         n = len(self.sources[k])
@@ -66,10 +74,21 @@ class BatchStream(torch.utils.data.IterableDataset):
         return self.prepare(raw[0], raw[1], rng)
 
     def make_batch(self, b: int) -> Any:
-        rng = np.random.default_rng([self.seed, 7919, b])
+        if self.sort_group == 1:
+            return self.collate(self._draw(b, self.batch_size))
+        g, i = divmod(b, self.sort_group)
+        if self._group is None or self._group[0] != g:
+            items = self._draw(g, self.batch_size * self.sort_group, salt=self.sort_group)
+            items.sort(key=self.sort_key)
+            self._group = (g, items)
+        return self.collate(self._group[1][i * self.batch_size : (i + 1) * self.batch_size])
+
+    def _draw(self, index: int, n: int, salt: int = 0) -> list[Any]:
+        """``n`` valid samples from an RNG seeded by (seed, index): sample slots index*n..+n."""
+        rng = np.random.default_rng([self.seed, 7919, index] + ([salt] if salt else []))
         items = []
-        for j in range(self.batch_size):
-            slot = b * self.batch_size + j
+        for j in range(n):
+            slot = index * n + j
             item = self._sample(rng, slot, True)
             tries = 0
             while item is None and tries < 100:
@@ -78,7 +97,7 @@ class BatchStream(torch.utils.data.IterableDataset):
             if item is None:
                 raise RuntimeError("could not draw a valid training sample in 100 tries")
             items.append(item)
-        return self.collate(items)
+        return items
 
     def __iter__(self) -> Iterator[Any]:
         info = torch.utils.data.get_worker_info()

@@ -51,10 +51,12 @@ class RecTask:
             t.pop("augment", None),
             bool(t.pop("msr", False)),
             int(t.pop("max_ratio", 8)),
+            str(t.pop("pad", "fixed")),
         )
         if t:
             raise ConfigError(
-                f"unknown rec transform keys {sorted(t)}; valid: height, width, max_len, augment, msr, max_ratio"
+                f"unknown rec transform keys {sorted(t)}; "
+                "valid: height, width, max_len, augment, msr, max_ratio, pad"
             )
         self.loss = CTCLoss()
 
