@@ -1,0 +1,90 @@
+"""Shipped weights: the ship script's round trip, and (once models ship) that every manifest entry
+loads with a matching sha256 and that ``OpenOCR()`` reads the bundled receipt."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+from openocr import weights
+from openocr.eval.metrics import CharF1
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED = weights.read_manifest()
+
+
+def _ship_module():
+    spec = importlib.util.spec_from_file_location("ship_model", ROOT / "scripts" / "ship_model.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_ship_script_writes_verified_entries(tmp_path, monkeypatch):
+    pytest.importorskip("torch")
+    pytest.importorskip("onnx")
+    from openocr.charset import Charset
+    from openocr.checkpoint import save_checkpoint
+    from openocr.models import create_model
+    from openocr.runtime.onnx_backend import OnnxBackend
+
+    ship = _ship_module()
+    monkeypatch.setattr(ship, "MODELS", tmp_path / "models")
+    ckpt = save_checkpoint(
+        tmp_path / "tiny.safetensors", create_model("repsvtr_tiny"), Charset.load("en"), {"a": 1}
+    )
+    card = tmp_path / "card.md"
+    with pytest.raises(SystemExit):
+        ship.main(["rec_mobile", str(ckpt), "--card", str(card)])  # no card: refused
+    card.write_text("# rec_mobile\n")
+    assert ship.main(["rec_mobile", str(ckpt), "--card", str(card)]) == 0
+    manifest_path = tmp_path / "models" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    assert set(manifest) == {"rec_mobile", "rec_mobile_torch"}
+    assert manifest["rec_mobile"]["charset"] == "en" and manifest["rec_mobile"]["task"] == "rec"
+    onnx_path = weights.resolve("rec_mobile", manifest_path)
+    torch_path = weights.resolve("rec_mobile_torch", manifest_path)
+    assert (tmp_path / "models" / "rec_mobile.md").is_file()
+    assert torch_path.stat().st_size < 0.6 * ckpt.stat().st_size  # fp16
+    assert OnnxBackend(onnx_path).info.task == "rec"
+
+
+needs_weights = pytest.mark.skipif(not SHIPPED, reason="no weights shipped yet (manifest absent)")
+
+
+@needs_weights
+@pytest.mark.parametrize("name", sorted(SHIPPED))
+def test_shipped_entry_loads_and_matches_sha256(name):
+    entry = SHIPPED[name]
+    weights._verified.clear()
+    path = weights.resolve(name)
+    assert path is not None and weights.sha256_file(path) == entry["sha256"]
+    assert (weights.models_dir() / entry["card"]).is_file(), "every shipped model has a card"
+    if path.suffix == ".onnx":
+        from openocr.runtime.onnx_backend import OnnxBackend
+
+        info = OnnxBackend(path).info
+    else:
+        pytest.importorskip("torch")
+        from openocr.runtime.torch_backend import TorchBackend
+
+        info = TorchBackend.from_checkpoint(path).info
+    assert info.task == entry["task"]
+    if entry["task"] == "rec":
+        assert info.charset.name == entry["charset"]
+
+
+@needs_weights
+def test_default_engine_reads_the_bundled_receipt():
+    from openocr import OpenOCR
+    from openocr.demo.examples import RECEIPT_LINES, example_paths
+
+    receipt = next(p for p in example_paths() if Path(p).name == "receipt.png")
+    page = OpenOCR().ocr(receipt)
+    truth = [t for line in RECEIPT_LINES for t in line if t and t not in ("c", "l")]
+    f1 = CharF1()
+    f1.update([line.text for line in page.lines], truth)
+    assert f1.result()["char_f1"] >= 0.95, [line.text for line in page.lines]
