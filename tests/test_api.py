@@ -51,6 +51,10 @@ def test_refuses_without_weights(monkeypatch, tmp_path):
     with pytest.raises(ModelError, match=r"missing rec_mobile in .*rec_model=") as exc:
         OpenOCR(det_model="det.onnx")
     assert "det_model=" not in str(exc.value)
+    with pytest.raises(ModelError, match=r"missing rec_mobile_ch"):
+        OpenOCR(det_model="det.onnx", lang="ch")
+    with pytest.raises(ModelError, match="lang must be one of en, ch"):
+        OpenOCR(lang="fr")
 
 
 def test_weights_manifest_sha256(tmp_path, models):

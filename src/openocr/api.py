@@ -84,14 +84,16 @@ def build_recognizer(
     threads: int = 2,
     charset: Any = None,
     batch_size: int = 6,
+    lang: str = "en",
 ) -> RecPredictor:
-    """A recognition-only predictor (``rec_model`` defaults to the shipped weights)."""
+    """A recognition-only predictor (``rec_model`` defaults to the shipped weights for
+    ``mode`` and ``lang``)."""
     from .runtime.base import load_backend
 
     if rec_model is None:
         from .weights import default_models
 
-        (rec_model,) = default_models(mode, backend or "onnx", tasks=("rec",))
+        (rec_model,) = default_models(mode, backend or "onnx", tasks=("rec",), lang=lang)
     if isinstance(charset, (str, Path)):
         from .charset import Charset
 
@@ -128,6 +130,8 @@ class OpenOCR:
 
     Args:
         mode: 'mobile' (RepSVTR recognizer) or 'server' (SVTRv2); picks the shipped weights.
+        lang: 'en' (English recognizer) or 'ch' (Chinese + English); picks the shipped
+            mobile recognizer (the server recognizer reads both).
         backend: 'onnx' (onnxruntime, default) or 'torch'; None picks it from the model files.
         drop_score: lines with a recognition score below this are dropped.
         det_box_type: 'quad' (perspective crops of 4-point boxes) or 'poly' (polygon boxes,
@@ -164,6 +168,7 @@ class OpenOCR:
         det_limit_side_len: int = 960,
         det_post: DBPostConfig | None = None,
         reading_order: str = "reference",
+        lang: str = "en",
         use_gpu: str | bool | None = None,
         onnx_det_model_path: str | None = None,
         onnx_rec_model_path: str | None = None,
@@ -183,7 +188,11 @@ class OpenOCR:
             from .weights import default_models
 
             found = dict(
-                zip(missing, default_models(mode, backend or "onnx", tasks=missing), strict=True)
+                zip(
+                    missing,
+                    default_models(mode, backend or "onnx", tasks=missing, lang=lang),
+                    strict=True,
+                )
             )
             det_model = found.get("det", det_model)
             rec_model = found.get("rec", rec_model)

@@ -1,8 +1,9 @@
 """Shipped model weights: ``assets/models/manifest.json`` + sha256 verification.
 
 The manifest maps a name to ``{"file", "sha256", "task", "charset"}``; ``file`` is relative to
-``openocr/assets/models/``. Names: ``det_mobile``, ``rec_mobile``, ``rec_server`` for ONNX files
-and the same with a ``_torch`` suffix for safetensors checkpoints. Nothing is ever downloaded.
+``openocr/assets/models/``. Names: ``det_mobile``, ``rec_mobile`` (English), ``rec_mobile_ch``
+(Chinese + English), ``rec_server`` (Chinese + English) for ONNX files and the same with a
+``_torch`` suffix for safetensors checkpoints. Nothing is ever downloaded.
 """
 
 from __future__ import annotations
@@ -16,6 +17,19 @@ from typing import Any
 from .errors import ModelError
 
 MODE_MODELS = {"mobile": ("det_mobile", "rec_mobile"), "server": ("det_mobile", "rec_server")}
+LANGS = ("en", "ch")
+
+
+def model_names(mode: str, lang: str = "en") -> tuple[str, str]:
+    """Manifest names of the (detector, recognizer) for ``mode`` and ``lang``."""
+    if mode not in MODE_MODELS:
+        raise ModelError(f"mode must be one of {', '.join(MODE_MODELS)}, got {mode!r}")
+    if lang not in LANGS:
+        raise ModelError(f"lang must be one of {', '.join(LANGS)}, got {lang!r}")
+    det, rec = MODE_MODELS[mode]
+    return det, (rec + "_ch" if mode == "mobile" and lang == "ch" else rec)
+
+
 _verified: set[tuple[str, int, float]] = set()
 
 
@@ -76,13 +90,12 @@ def default_models(
     backend: str,
     manifest_path: Path | None = None,
     tasks: tuple[str, ...] = ("det", "rec"),
+    lang: str = "en",
 ) -> tuple[Path, ...]:
-    """Shipped model paths for ``mode``/``backend`` (one per task in ``tasks``), or a
+    """Shipped model paths for ``mode``/``backend``/``lang`` (one per task in ``tasks``), or a
     ModelError saying what is missing and how to pass model files instead."""
-    if mode not in MODE_MODELS:
-        raise ModelError(f"mode must be one of {', '.join(MODE_MODELS)}, got {mode!r}")
     suffix = "_torch" if backend == "torch" else ""
-    det, rec = MODE_MODELS[mode]
+    det, rec = model_names(mode, lang)
     names = [(det if t == "det" else rec) + suffix for t in tasks]
     paths = [resolve(n, manifest_path) for n in names]
     missing = [n for n, p in zip(names, paths, strict=True) if p is None]
@@ -91,7 +104,7 @@ def default_models(
         kw = ", ".join(f"{t}_model='{t}{ext}'" for t in tasks)
         flags = "/".join(f"--{t}-model" for t in tasks)
         raise ModelError(
-            f"no trained weights are shipped for mode={mode!r}, backend={backend!r} "
+            f"no trained weights are shipped for mode={mode!r}, lang={lang!r}, backend={backend!r} "
             f"(missing {', '.join(missing)} in openocr/assets/models/manifest.json); "
             f"pass model files: OpenOCR({kw}) or {flags} on the command line"
         )

@@ -66,6 +66,12 @@ def add_model_args(p: argparse.ArgumentParser, det: bool, rec: bool) -> None:
             dest="rec_model",
             help="recognizer .onnx or checkpoint",
         )
+        p.add_argument(
+            "--lang",
+            choices=("en", "ch"),
+            default="en",
+            help="shipped recognizer: en, or ch (Chinese + English)",
+        )
         p.add_argument("--charset", help="override the recognizer charset: en | ch | path")
         p.add_argument(
             "--rec-batch-num", "--rec_batch_num", dest="rec_batch_num", type=int, default=6
@@ -126,6 +132,7 @@ def engine_from_args(args: argparse.Namespace, **overrides: Any) -> Any:
         "det_model": args.det_model,
         "rec_model": args.rec_model,
         "charset": args.charset,
+        "lang": args.lang,
         "threads": args.threads,
         "rec_batch_num": args.rec_batch_num,
     }

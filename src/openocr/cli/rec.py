@@ -83,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
         threads=args.threads,
         charset=args.charset,
         batch_size=args.rec_batch_num,
+        lang=args.lang,
     )
     failed = recognize_files(
         recognizer, all_inputs(args), Path(args.out), args.quiet, args.recursive, args.exif
