@@ -16,7 +16,11 @@ OUT = Path(__file__).resolve().parents[1] / "src" / "openocr" / "assets" / "char
 ASCII = [chr(c) for c in range(0x21, 0x7F)] + [" "]
 FULLWIDTH = [chr(c) for c in range(0xFF01, 0xFF5F)]
 CJK_PUNCT = list("、。〃〈〉《》「」『』【】〔〕〖〗〝〞〜・…—–‘’“”‥′″※")
-SYMBOLS = list("¥€£¢°±×÷·§¶©®™µ¹²³¼½¾←↑→↓↔√∞∑∏∫≈≠≤≥∈∩∪⊥∠∵∴℃℉‰№Ⅰ ⅡⅢⅣⅤⅥⅦⅧⅨⅩ①②③④⑤⑥⑦⑧⑨⑩■□▲△◆◇○●★☆✓✔✕✗♀♂αβγδεθλμπσφωΩΔΣ".replace(" ", ""))
+SYMBOLS = list(
+    "¥€£¢°±×÷·§¶©®™µ¹²³¼½¾←↑→↓↔√∞∑∏∫≈≠≤≥∈∩∪⊥∠∵∴℃℉‰№Ⅰ ⅡⅢⅣⅤⅥⅦⅧⅨⅩ①②③④⑤⑥⑦⑧⑨⑩■□▲△◆◇○●★☆✓✔✕✗♀♂αβγδεθλμπσφωΩΔΣ".replace(
+        " ", ""
+    )
+)
 
 
 def gb2312_hanzi() -> list[str]:

@@ -171,3 +171,19 @@ def test_fp16_weights_halve_the_file_and_keep_the_outputs(tmp_path, en):
     check_parity(deploy_copy(model, fp16_weights=True), half, inputs, atol=1e-3)
     # the fp32-weight model differs, but only by fp16 rounding
     assert check_parity(model, half, inputs, atol=1e-2) > 0
+
+
+def test_fp16_keeps_values_float16_cannot_hold(tmp_path, en):
+    """A BN variance above 65504 would become inf in float16: it stays float32."""
+    from openocr.checkpoint import load_checkpoint, save_checkpoint
+    from openocr.export_onnx import round_weights_fp16
+
+    model = _randomized("repsvtr_tiny")
+    bn = next(m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d))
+    bn.running_var.fill_(1.5e5)
+    path = save_checkpoint(tmp_path / "m.safetensors", model, en, dtype=torch.float16)
+    loaded, _ = load_checkpoint(path)
+    bn2 = next(m for m in loaded.modules() if isinstance(m, torch.nn.BatchNorm2d))
+    assert torch.equal(bn2.running_var, bn.running_var)
+    round_weights_fp16(model)
+    assert torch.isfinite(bn.running_var).all() and float(bn.running_var[0]) == 1.5e5

@@ -37,14 +37,15 @@ def save_checkpoint(
 ) -> Path:
     """Write ``model`` (or an explicit ``state_dict``, e.g. EMA weights) to ``path``.
 
-    ``dtype`` (e.g. torch.float16) casts floating tensors for small shipped files.
+    ``dtype`` (e.g. torch.float16) casts floating tensors for small shipped files; a tensor
+    whose values the smaller type cannot hold (e.g. large BN variances) keeps its type.
     """
     model = _unwrap(model)
     sd = state_dict if state_dict is not None else model.state_dict()
     tensors = {}
     for k, v in sd.items():
         v = v.detach().cpu()
-        if dtype is not None and v.is_floating_point():
+        if dtype is not None and v.is_floating_point() and bool(torch.isfinite(v.to(dtype)).all()):
             v = v.to(dtype)
         tensors[k] = v.contiguous()
     meta = {

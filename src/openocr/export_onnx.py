@@ -34,6 +34,7 @@ from .errors import ModelError
 from .models.reparam import reparameterize
 
 FORMAT = "openocr-onnx/1"
+FP16_ATOL = 2e-2  # fp16-weight ONNX vs the fp32 torch model: rounding only, no overflow
 REC_NORM = {"mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5], "channel_order": "RGB"}
 DET_NORM = {"mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225], "channel_order": "RGB"}
 
@@ -97,10 +98,11 @@ def build_metadata(
 
 
 def round_weights_fp16(model: torch.nn.Module) -> torch.nn.Module:
-    """Round every floating parameter and buffer of ``model`` to float16 and back, in place."""
+    """Round the floating parameters and buffers of ``model`` to float16 and back, in place;
+    tensors with values beyond float16's range (e.g. large BN variances) are left as they are."""
     with torch.no_grad():
         for t in list(model.parameters()) + list(model.buffers()):
-            if t.is_floating_point():
+            if t.is_floating_point() and bool(torch.isfinite(t.half()).all()):
                 t.copy_(t.half().float())
     return model
 
@@ -112,7 +114,8 @@ def deploy_copy(model: torch.nn.Module, fp16_weights: bool = False) -> torch.nn.
 
 
 def _store_initializers_fp16(proto: Any, min_size: int = 64) -> None:
-    """Replace float32 initializers of at least ``min_size`` values by float16 + Cast."""
+    """Replace float32 initializers of at least ``min_size`` values by float16 + Cast (those
+    that float16 cannot hold stay float32)."""
     import onnx
     from onnx import numpy_helper
 
@@ -122,7 +125,7 @@ def _store_initializers_fp16(proto: Any, min_size: int = 64) -> None:
         if init.data_type != onnx.TensorProto.FLOAT:
             continue
         arr = numpy_helper.to_array(init)
-        if arr.size < min_size:
+        if arr.size < min_size or not np.isfinite(arr.astype(np.float16)).all():
             continue
         name = init.name
         init.CopyFrom(numpy_helper.from_array(arr.astype(np.float16), name + "__fp16"))

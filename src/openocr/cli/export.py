@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from ..checkpoint import load_checkpoint, save_checkpoint
-    from ..export_onnx import check_parity, deploy_copy, export_onnx
+    from ..export_onnx import FP16_ATOL, check_parity, deploy_copy, export_onnx
 
     model, meta = load_checkpoint(args.checkpoint)
     out = export_onnx(
@@ -61,6 +61,9 @@ def run(args: argparse.Namespace) -> int:
         ref = deploy_copy(model, args.fp16_weights)
         diff = check_parity(ref, out, inputs, atol=args.atol)
         print(f"parity ok: max |torch - onnxruntime| = {diff:.2e} (atol {args.atol})")
+        if args.fp16_weights:  # fp16 storage must not change the outputs beyond rounding
+            diff = check_parity(deploy_copy(model), out, inputs, atol=FP16_ATOL)
+            print(f"fp16 vs fp32 weights: max difference {diff:.2e} (atol {FP16_ATOL})")
     if args.fp16_checkpoint:
         save_checkpoint(
             args.fp16_checkpoint,
