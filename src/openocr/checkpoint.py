@@ -26,6 +26,11 @@ def _unwrap(model: torch.nn.Module) -> torch.nn.Module:
     return getattr(model, "module", model)
 
 
+def fits_dtype(t: torch.Tensor, dtype: torch.dtype) -> bool:
+    """Whether every value of ``t`` stays finite when cast to ``dtype`` (e.g. float16)."""
+    return bool(torch.isfinite(t.to(dtype)).all())
+
+
 def save_checkpoint(
     path: str | Path,
     model: torch.nn.Module,
@@ -45,7 +50,7 @@ def save_checkpoint(
     tensors = {}
     for k, v in sd.items():
         v = v.detach().cpu()
-        if dtype is not None and v.is_floating_point() and bool(torch.isfinite(v.to(dtype)).all()):
+        if dtype is not None and v.is_floating_point() and fits_dtype(v, dtype):
             v = v.to(dtype)
         tensors[k] = v.contiguous()
     meta = {

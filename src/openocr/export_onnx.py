@@ -30,6 +30,7 @@ import numpy as np
 import torch
 
 from .charset import Charset
+from .checkpoint import fits_dtype
 from .errors import ModelError
 from .models.reparam import reparameterize
 
@@ -102,7 +103,7 @@ def round_weights_fp16(model: torch.nn.Module) -> torch.nn.Module:
     tensors with values beyond float16's range (e.g. large BN variances) are left as they are."""
     with torch.no_grad():
         for t in list(model.parameters()) + list(model.buffers()):
-            if t.is_floating_point() and bool(torch.isfinite(t.half()).all()):
+            if t.is_floating_point() and fits_dtype(t, torch.float16):
                 t.copy_(t.half().float())
     return model
 
@@ -111,6 +112,24 @@ def deploy_copy(model: torch.nn.Module, fp16_weights: bool = False) -> torch.nn.
     """The model as exported: an fp32 eval copy, re-parameterised, optionally fp16-rounded."""
     deploy = reparameterize(copy.deepcopy(_unwrap(model)).cpu().float().eval())
     return round_weights_fp16(deploy) if fp16_weights else deploy
+
+
+def verify_export(
+    model: torch.nn.Module, path: str | Path, atol: float = 1e-4, fp16_weights: bool = False
+) -> tuple[float, float | None]:
+    """Parity of an exported file with ``model`` on random inputs of two sizes: max difference
+    to the exported (deploy) model, and with ``fp16_weights`` also to the fp32 model
+    (``FP16_ATOL``), so fp16 storage cannot silently break a model. Raises ParityError."""
+    torch.manual_seed(0)
+    if _task(model) == "rec":
+        h = int(getattr(_unwrap(model), "input_height", None) or 48)
+        inputs = [torch.rand(2, 3, h, w) * 2 - 1 for w in (h * 4, h * 10)]
+    else:
+        inputs = [torch.rand(1, 3, 320, 480), torch.rand(1, 3, 640, 640)]
+    diff = check_parity(deploy_copy(model, fp16_weights), path, inputs, atol=atol)
+    if not fp16_weights:
+        return diff, None
+    return diff, check_parity(deploy_copy(model), path, inputs, atol=FP16_ATOL)
 
 
 def _store_initializers_fp16(proto: Any, min_size: int = 64) -> None:

@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from ..checkpoint import load_checkpoint, save_checkpoint
-    from ..export_onnx import FP16_ATOL, check_parity, deploy_copy, export_onnx
+    from ..export_onnx import FP16_ATOL, export_onnx, verify_export
 
     model, meta = load_checkpoint(args.checkpoint)
     out = export_onnx(
@@ -52,18 +52,10 @@ def run(args: argparse.Namespace) -> int:
     )
     print(f"wrote {out} ({Path(out).stat().st_size / 1e6:.1f} MB)")
     if not args.no_check:
-        torch.manual_seed(0)
-        if meta["task"] == "rec":
-            h = getattr(model, "input_height", None) or meta["model_kwargs"].get("input_height", 48)
-            inputs = [torch.rand(2, 3, h, w) * 2 - 1 for w in (h * 4, h * 10)]
-        else:
-            inputs = [torch.rand(1, 3, 320, 480), torch.rand(1, 3, 640, 640)]
-        ref = deploy_copy(model, args.fp16_weights)
-        diff = check_parity(ref, out, inputs, atol=args.atol)
+        diff, fp16_diff = verify_export(model, out, args.atol, args.fp16_weights)
         print(f"parity ok: max |torch - onnxruntime| = {diff:.2e} (atol {args.atol})")
-        if args.fp16_weights:  # fp16 storage must not change the outputs beyond rounding
-            diff = check_parity(deploy_copy(model), out, inputs, atol=FP16_ATOL)
-            print(f"fp16 vs fp32 weights: max difference {diff:.2e} (atol {FP16_ATOL})")
+        if fp16_diff is not None:
+            print(f"fp16 vs fp32 weights: max difference {fp16_diff:.2e} (atol {FP16_ATOL})")
     if args.fp16_checkpoint:
         save_checkpoint(
             args.fp16_checkpoint,
