@@ -10,6 +10,7 @@ rapidocr is never a dependency of openocr.
     python benchmarks/compare.py                              # shipped models, all sets
     python benchmarks/compare.py --det-model det.onnx --rec-model rec.onnx --max-samples 30
     python benchmarks/compare.py --only ppocr --json ppocr.json
+    python benchmarks/compare.py --sets data/ch_heldout_synth ReCTS_sample5_line_crops   # Chinese
 
 Recognition sets are scored on crops with each recognizer alone (no detection): word accuracy
 case-insensitive on [0-9a-z] (``standard``) or exact line match (``exact``, Chinese lines).
@@ -72,8 +73,9 @@ def default_data_root() -> Path:
 def set_task(path: Path) -> tuple[str, str]:
     if path.name in SETS:
         return SETS[path.name]
-    if (path / "labels.tsv").is_file():
-        return "rec", "standard"
+    labels = path / "labels.tsv"
+    if labels.is_file():  # Chinese lines (any non-ASCII label) are scored by exact match
+        return "rec", "standard" if labels.read_text("utf-8").isascii() else "exact"
     if (path / "labels.jsonl").is_file():
         return "e2e", ""
     raise SystemExit(f"{path}: no labels.tsv or labels.jsonl (not an eval set)")

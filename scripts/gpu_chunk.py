@@ -4,15 +4,17 @@ checkpoint in and getting the new one back through $OUT.
 Three steps, repeated:
 
 1. here:    python scripts/gpu_chunk.py prepare runs/repsvtr_en --charset en
-            (subsets fonts to the charset into .carry/fonts, copies some background photos and
-            the run's latest checkpoint into .carry/; .carry/ is git-ignored)
+            (subsets fonts to the charset into .carry/fonts, snapshots the text corpora into
+            .carry/corpus, downloads the wheels the device lacks into .carry/wheels, copies some background photos and the run's latest checkpoint into
+            .carry/; .carry/ is git-ignored)
 2. device:  run(command="python3 scripts/gpu_chunk.py device configs/rec/repsvtr_en.yml "
                         "-o Train.loader.batch_size=256", carry=[".carry"], timeout_s=600)
             (trains for Global.max_minutes=8.5 on CUDA, resuming from .carry/ckpt, and writes
             the new latest checkpoint, split into <= 15 MiB parts, plus logs to $OUT)
 3. here:    python scripts/gpu_chunk.py collect <files_at> runs/repsvtr_en
 
-The device machine has torch, OpenCV and Pillow but no registry access and no fonts: everything
+The device machine has torch, OpenCV, Pillow, PyYAML and safetensors but no registry access, no
+fonts, no corpora and no openocr install (the tree runs from src/): everything
 the synthetic engine needs travels in .carry/ (64 MiB per call in all, so optimizer moments are
 stored in bf16 via Global.compact_state).
 """
@@ -20,15 +22,23 @@ stored in bf16 via Global.compact_state).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))  # the device machine runs the tree uninstalled
+REGION = re.compile(r" (CN|HK|TW|TW MBE|JP|KR|SC|TC)$")
+VARIANT = re.compile(r"\b(Mono|Sharp)\b")
 CARRY = ROOT / ".carry"
 PART = 15 * 1024 * 1024
+OUT_BUDGET = 60 * 1024 * 1024  # $OUT brings back at most 8 files and 64 MiB
+WARM_ROOT = Path("/tmp/openocr_chunk")
+DEVICE_WHEELS = ("pyclipper", "shapely")
 CKPT_FILES = ("latest.safetensors", "latest_state.pt")
 
 
@@ -38,20 +48,24 @@ def prepare(args: argparse.Namespace) -> None:
     from openocr.charset import Charset
     from openocr.synth.backgrounds import photo_files
     from openocr.synth.fonts import FontIndex
+    from openocr.synth.text import export_corpus
 
     charset = Charset.load(args.charset)
     fonts_dir = CARRY / "fonts"
     shutil.rmtree(fonts_dir, ignore_errors=True)
     fonts_dir.mkdir(parents=True)
     faces = [f for f in FontIndex.load().faces if set("AaZz09") <= set(f.chars)]
-    if args.charset == "ch":
-        cjk = [f for f in faces if sum("\u4e00" <= c <= "\u9fff" for c in f.chars) > 6000]
-        faces = (
-            faces[:: max(1, len(faces) // args.max_fonts)][: args.max_fonts]
-            + cjk[: args.max_cjk_fonts]
-        )
-    else:
-        faces = faces[:: max(1, len(faces) // args.max_fonts)][: args.max_fonts]
+    latin = [f for f in faces if sum("\u4e00" <= c <= "\u9fff" for c in f.chars) < 100]
+    faces = latin[:: max(1, len(latin) // args.max_fonts)][: args.max_fonts]
+    if args.charset == "ch":  # CJK designs round-robin over styles, regional variants dropped
+        designs: dict[str, dict[str, object]] = {}
+        for f in FontIndex.load().faces:
+            if sum("\u4e00" <= c <= "\u9fff" for c in f.chars) > 6000:
+                design = " ".join(VARIANT.sub("", REGION.sub("", f.family)).split())
+                designs.setdefault(design, {}).setdefault(f.style, f)
+        styles = [sorted(d.values(), key=lambda f: f.style != "Regular") for d in designs.values()]
+        cjk = [d[i] for i in range(max(map(len, styles), default=0)) for d in styles if i < len(d)]
+        faces += cjk[: args.max_cjk_fonts]
     text = "".join(charset.chars)
     for i, face in enumerate(faces):
         out = fonts_dir / f"f{i:03d}_{Path(face.path).stem[:40]}.ttf"
@@ -63,6 +77,8 @@ def prepare(args: argparse.Namespace) -> None:
         sub.populate(text=text)
         sub.subset(font)
         subset.save_font(font, str(out), opts)
+    corpus = export_corpus(str(CARRY / "corpus"))
+    download_wheels(CARRY / "wheels")
     bg_dir = CARRY / "backgrounds"
     shutil.rmtree(bg_dir, ignore_errors=True)
     bg_dir.mkdir()
@@ -85,18 +101,48 @@ def prepare(args: argparse.Namespace) -> None:
             shutil.copy2(run_dir / f, ckpt / f)
     size = sum(p.stat().st_size for p in CARRY.rglob("*") if p.is_file())
     print(
-        f"{len(faces)} fonts, {len(list(bg_dir.iterdir()))} backgrounds, checkpoint: {ckpt.is_dir()}; "
+        f"{len(faces)} fonts, {len(list(bg_dir.iterdir()))} backgrounds, corpus {corpus}, "
+        f"checkpoint: {ckpt.is_dir()}; "
         f".carry = {size / 2**20:.1f} MiB (the tree that travels must stay under 64 MiB)"
     )
 
 
+def download_wheels(dest: Path) -> None:
+    """Wheels of openocr's dependencies that the device image lacks (its python is 3.12)."""
+    if len(list(dest.glob("*.whl"))) >= len(DEVICE_WHEELS):
+        return
+    platforms = [f"--platform={p}" for p in ("manylinux_2_28_x86_64", "manylinux2014_x86_64")]
+    cmd = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:"]
+    cmd += ["--python-version=3.12", "--implementation=cp", *platforms, "-d", str(dest)]
+    subprocess.run([*cmd, *DEVICE_WHEELS], check=True)
+
+
+def install_wheels(src: Path, target: Path = Path("/tmp/site")) -> None:
+    """Install the carried wheels of the DEVICE_WHEELS this python cannot import."""
+    missing = {n for n in DEVICE_WHEELS if importlib.util.find_spec(n) is None}
+    wheels = sorted(str(w) for w in src.glob("*.whl") if w.name.split("-")[0].lower() in missing)
+    if wheels:
+        cmd = [sys.executable, "-m", "pip", "install", "-q", "--no-index", "--no-deps"]
+        subprocess.run([*cmd, "--target", str(target), *wheels], check=True)
+        sys.path.insert(0, str(target))
+
+
 def device(args: argparse.Namespace) -> int:
+    """Train one chunk. The run lives in /tmp/openocr_chunk/<config stem>: on a machine still warm
+    from the previous call it resumes from there, else from .carry/ckpt when present, else it
+    starts (from Global.pretrained if given). What comes back in $OUT: see ``pack``."""
+    import torch
+
+    install_wheels(CARRY / "wheels")
     from openocr.config import TrainConfig, load_config
     from openocr.train.loop import Trainer
 
+    print("cuda:", torch.cuda.is_available(), torch.__version__, flush=True)
     out = Path(os.environ.get("OUT", "/tmp/out"))
-    run = Path("/tmp/openocr_chunk")
-    shutil.rmtree(run, ignore_errors=True)
+    run = WARM_ROOT / Path(args.config).stem
+    warm = not args.fresh and all((run / f).is_file() for f in CKPT_FILES)
+    if not warm:
+        shutil.rmtree(run, ignore_errors=True)
     overrides = [
         "Global.device=auto",
         f"Global.max_minutes={args.minutes}",
@@ -106,26 +152,66 @@ def device(args: argparse.Namespace) -> int:
         f"Train.loader.num_workers={args.workers}",
         *args.opt,
     ]
-    if (CARRY / "ckpt" / CKPT_FILES[0]).is_file():
+    if warm:
+        overrides.append(f"Global.resume={run}")
+    elif (CARRY / "ckpt" / CKPT_FILES[0]).is_file():
         overrides.append(f"Global.resume={CARRY / 'ckpt'}")
+    print("resuming from", overrides[-1] if "resume" in overrides[-1] else "nothing", flush=True)
     cfg = load_config(TrainConfig, args.config, overrides)
     for src in cfg.Train.sources + cfg.Eval.sources:
         if src.get("type") == "synth":
             src.update(font_dirs=[str(CARRY / "fonts")], system_fonts=False)
     os.environ["OPENOCR_BACKGROUND_DIRS"] = str(CARRY / "backgrounds")
-    result = Trainer(cfg).fit()
-    print(result)
+    os.environ["OPENOCR_CORPUS_DIR"] = str(CARRY / "corpus")
+    print(Trainer(cfg).fit(), flush=True)
+    pack(run, out)
+    return 0
+
+
+def pack(run: Path, out: Path, budget: int = OUT_BUDGET) -> list[str]:
+    """Put the run into ``out`` as ckpt.tar.partNN (<= 15 MiB each, <= ``budget`` in all): the
+    resumable checkpoint when it fits, else fp16 weights of latest (and best) only, which the
+    next call on the still-warm machine does not need but which survive the machine going back.
+    Logs always come along. Returns the names packed."""
+    import torch
+
+    from openocr.checkpoint import load_checkpoint, save_checkpoint
+
+    logs = [f for f in ("metrics.jsonl", "train.log") if (run / f).is_file()]
+    names = [*CKPT_FILES, "best.safetensors"]
+    if _size(run, names + logs) > budget:
+        names = list(CKPT_FILES)
+    if _size(run, names + logs) > budget:
+        names = []
+        for src in ("latest.safetensors", "best.safetensors"):
+            if not (run / src).is_file():
+                continue
+            model, meta = load_checkpoint(run / src)
+            dst = src.replace(".safetensors", "_fp16.safetensors")
+            save_checkpoint(
+                run / dst,
+                model,
+                meta["charset"],
+                meta["config"],
+                meta["extra"],
+                dtype=torch.float16,
+            )
+            if _size(run, [*names, dst, *logs]) <= budget:
+                names.append(dst)
+    names = [n for n in names if (run / n).is_file()] + logs
     out.mkdir(parents=True, exist_ok=True)
     blob = out / "ckpt.tar"
-    subprocess.run(
-        ["tar", "-cf", str(blob), "-C", str(run), *CKPT_FILES, "metrics.jsonl", "train.log"],
-        check=True,
-    )
+    subprocess.run(["tar", "-cf", str(blob), "-C", str(run), *names], check=True)
     data = blob.read_bytes()
     blob.unlink()
     for i in range(0, len(data), PART):
         (out / f"ckpt.tar.part{i // PART:02d}").write_bytes(data[i : i + PART])
-    return 0
+    print("packed", names, f"{len(data) / 2**20:.1f} MiB", flush=True)
+    return names
+
+
+def _size(run: Path, names: list[str]) -> int:
+    return sum((run / n).stat().st_size for n in names if (run / n).is_file())
 
 
 def collect(args: argparse.Namespace) -> None:
@@ -141,13 +227,19 @@ def collect(args: argparse.Namespace) -> None:
     extract.mkdir()
     subprocess.run(["tar", "-xf", str(tmp), "-C", str(extract)], check=True)
     tmp.unlink()
-    for f in CKPT_FILES:
+    for f in ("metrics.jsonl", "train.log"):  # a warm run's logs repeat earlier chunks' lines
+        if (extract / f).is_file():
+            local = run_dir / f
+            seen = set(local.read_text().splitlines()) if local.is_file() else set()
+            new = [ln for ln in (extract / f).read_text().splitlines() if ln not in seen]
+            with local.open("a") as dst:
+                dst.write("".join(ln + "\n" for ln in new))
+            (extract / f).unlink()
+    got = sorted(p.name for p in extract.iterdir())
+    for f in got:
         shutil.move(str(extract / f), run_dir / f)
-    for f in ("metrics.jsonl", "train.log"):
-        with (run_dir / f).open("a") as dst:
-            dst.write((extract / f).read_text())
     shutil.rmtree(extract)
-    print(f"updated {run_dir} from {len(parts)} part(s)")
+    print(f"updated {run_dir} from {len(parts)} part(s): {got}")
 
 
 def main() -> None:
@@ -159,13 +251,14 @@ def main() -> None:
     p.add_argument("run_dir")
     p.add_argument("--charset", default="en")
     p.add_argument("--max-fonts", type=int, default=80)
-    p.add_argument("--max-cjk-fonts", type=int, default=6)
+    p.add_argument("--max-cjk-fonts", type=int, default=8)
     p.add_argument("--max-photos", type=int, default=40)
     p = sub.add_parser("device")
     p.add_argument("config")
     p.add_argument("-o", "--opt", nargs="*", default=[])
     p.add_argument("--minutes", type=float, default=8.5)
     p.add_argument("--workers", type=int, default=12)
+    p.add_argument("--fresh", action="store_true", help="ignore a warm run of this config")
     p = sub.add_parser("collect")
     p.add_argument("files_at")
     p.add_argument("run_dir")

@@ -127,3 +127,12 @@ def test_ppocr_worker_reads_rendered_words(compare, rec_label_dir, det_eval_dir)
     finally:
         pp.close()
     assert pp.proc.returncode == 0
+
+
+def test_unknown_rec_sets_pick_protocol_from_labels(compare, tmp_path):
+    en, ch = tmp_path / "en_set", tmp_path / "ch_set"
+    for d, text in ((en, "Hello"), (ch, "中文 line")):
+        d.mkdir()
+        (d / "labels.tsv").write_text(f"images/a.png\t{text}\n", encoding="utf-8")
+    assert compare.set_task(en) == ("rec", "standard")
+    assert compare.set_task(ch) == ("rec", "exact")

@@ -75,6 +75,16 @@ def test_rec_ch_labels():
         assert ch.normalize(label) == label and ch.covers(label)
 
 
+def test_rec_ch_charset_with_english_text():
+    ch = Charset.load("ch")
+    gen = _rec(ch, text_lang="en")
+    rng = np.random.default_rng(2)
+    labels = [gen.sample(rng)[1] for _ in range(20)]
+    assert all(label.isascii() for label in labels) and all(ch.covers(x) for x in labels)
+    with pytest.raises(ValueError, match="text_lang"):
+        _rec(ch, text_lang="fr")
+
+
 def test_rendered_text_ink_matches_label(en):
     """The mask renderer draws ink for every non-space character (no tofu, nothing dropped)."""
     from openocr.synth.rec import render_mask
@@ -206,3 +216,33 @@ def test_torch_datasets_deterministic(en):
         )
     )
     assert img.ndim == 3 and isinstance(inst, list)
+
+
+def test_corpus_snapshot_round_trip(tmp_path, monkeypatch):
+    from openocr.synth import text
+
+    loaders = (
+        text.english_words,
+        text.dict_words,
+        text.english_sentences,
+        text.chinese_words,
+        text.chinese_sentences,
+    )
+    before = [f() for f in loaders]
+    counts = text.export_corpus(str(tmp_path), max_zh_words=1000)
+    assert counts["en_words"] == len(before[0][0]) and counts["zh_words"] <= 1000
+    monkeypatch.setenv(text.CORPUS_ENV, str(tmp_path))
+    for f in loaders:
+        f.cache_clear()
+    try:
+        after = [f() for f in loaders]
+    finally:
+        monkeypatch.delenv(text.CORPUS_ENV)
+        for f in loaders:
+            f.cache_clear()
+    assert after[0][0] == before[0][0]
+    assert np.allclose(after[0][1], before[0][1], rtol=1e-5)
+    assert after[1:3] == before[1:3] and after[4] == before[4]
+    zh_words, zh_weights = after[3]
+    assert len(zh_words) == min(1000, len(before[3][0]))
+    assert list(zh_weights) == sorted(zh_weights, reverse=True)

@@ -199,7 +199,7 @@ class GlobalConfig:
     ema_decay: float = 0.0  # 0 = off
     pretrained: str | None = None  # weights to fine-tune from (non-strict)
     resume: str | None = None  # run folder or latest checkpoint to resume exactly
-    compact_state: bool = False  # store optimizer moments in bf16 (halves latest_state.pt)
+    compact_state: bool = False  # optimizer moments and EMA in bf16 (for 64 MiB transfers)
 
 
 @dataclass

@@ -91,7 +91,9 @@ class RecLineGenerator:
 
     ``sample(rng)`` returns ``(rgb_uint8 HxWx3, label)``: height ``height``, width that follows the
     text (at most ``max_width``), label the exact rendered string (normalized by the charset,
-    nonempty, at most ``max_len`` characters).
+    nonempty, at most ``max_len`` characters). ``text_lang`` picks the text sampler (default: ``en``
+    for small charsets, else ``ch``); ``text_lang='en'`` with the ``ch`` charset gives the English
+    lines that a Chinese + English model is trained on alongside its Chinese lines.
     """
 
     def __init__(
@@ -107,6 +109,7 @@ class RecLineGenerator:
         font_dirs: Sequence[str | Path] | None = None,
         system_fonts: bool = True,
         photos: bool = True,
+        text_lang: str | None = None,
     ):
         self.charset = Charset.load(charset) if isinstance(charset, str) else charset
         self.height = int(height)
@@ -115,7 +118,9 @@ class RecLineGenerator:
         self.rng = np.random.default_rng(seed)
         faces = load_faces(exclude_fonts, fonts, font_dirs, system_fonts)
         latin, cjk = split_pools(faces)
-        self.lang = "en" if len(self.charset) < 200 else "ch"
+        self.lang = text_lang or ("en" if len(self.charset) < 200 else "ch")
+        if self.lang not in ("en", "ch"):
+            raise ValueError(f"text_lang must be 'en' or 'ch', got {text_lang!r}")
         if not latin:
             latin = [f for f in faces if sum(c.isascii() for c in f.chars) >= 60]
         self.latin = FontPool(latin) if latin else None

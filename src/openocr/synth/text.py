@@ -2,12 +2,15 @@
 
 Sources are optional and used when present: wordfreq (pip), /usr/share/dict words (wamerican),
 fortunes (apt), jieba's dictionary (pip), fortunes-zh (apt). Without them a bundled list of
-common English words and uniform charset draws are used.
+common English words and uniform charset draws are used. ``export_corpus(DIR)`` snapshots them
+into gzipped text files; with ``OPENOCR_CORPUS_DIR=DIR`` set, those files are read instead (a
+machine without the packages then samples the same text, e.g. a lent GPU).
 """
 
 from __future__ import annotations
 
 import glob
+import gzip
 import os
 import re
 import string
@@ -38,6 +41,7 @@ MONTHS_LONG = (
 )
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]|\[[0-9;]*m")
 STREETS = ("St", "Ave", "Rd", "Blvd", "Dr", "Ln", "Way", "Street", "Road", "Avenue", "Hwy")
+CORPUS_ENV = "OPENOCR_CORPUS_DIR"
 
 
 class Weighted:
@@ -62,9 +66,50 @@ def _bundled_words() -> tuple[str, ...]:
     return tuple(w for w in text.split() if w)
 
 
+def _snapshot(name: str) -> list[str] | None:
+    """Lines of ``$OPENOCR_CORPUS_DIR/<name>.txt.gz`` when that file exists, else None."""
+    folder = os.environ.get(CORPUS_ENV)
+    path = os.path.join(folder, f"{name}.txt.gz") if folder else ""
+    if not path or not os.path.isfile(path):
+        return None
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        return f.read().split("\n")[:-1]
+
+
+def _weighted_snapshot(name: str) -> tuple[tuple[str, ...], tuple[float, ...]] | None:
+    lines = _snapshot(name)
+    if lines is None:
+        return None
+    pairs = [ln.rsplit("\t", 1) for ln in lines]
+    return tuple(w for w, _ in pairs), tuple(float(x) for _, x in pairs)
+
+
+def export_corpus(out_dir: str, max_zh_words: int = 150_000) -> dict[str, int]:
+    """Write the corpora this machine has to ``out_dir`` (see the module docstring); returns the
+    number of entries per file. Chinese words are kept by weight, the ``max_zh_words`` first."""
+    os.makedirs(out_dir, exist_ok=True)
+    zh, zh_w = chinese_words()
+    top = sorted(range(len(zh)), key=lambda i: -zh_w[i])[:max_zh_words]
+    en, en_w = english_words()
+    tables = {
+        "en_words": [f"{w}\t{x:.6g}" for w, x in zip(en, en_w, strict=True)],
+        "en_dict": list(dict_words()),
+        "en_sentences": list(english_sentences()),
+        "zh_words": [f"{zh[i]}\t{zh_w[i]:.6g}" for i in top],
+        "zh_sentences": list(chinese_sentences()),
+    }
+    for name, lines in tables.items():
+        with gzip.open(os.path.join(out_dir, f"{name}.txt.gz"), "wt", encoding="utf-8") as f:
+            f.write("".join(ln + "\n" for ln in lines))
+    return {name: len(lines) for name, lines in tables.items()}
+
+
 @lru_cache(maxsize=4)
 def english_words() -> tuple[tuple[str, ...], tuple[float, ...]]:
     """(words, weights): wordfreq by flattened Zipf rank, else dict words, else bundled list."""
+    snap = _weighted_snapshot("en_words")
+    if snap is not None:
+        return snap
     try:
         import wordfreq
 
@@ -79,6 +124,9 @@ def english_words() -> tuple[tuple[str, ...], tuple[float, ...]]:
 
 @lru_cache(maxsize=4)
 def dict_words() -> tuple[str, ...]:
+    snap = _snapshot("en_dict")
+    if snap is not None:
+        return tuple(snap)
     for p in DICT_WORDS:
         if os.path.isfile(p):
             with open(p, encoding="utf-8", errors="ignore") as f:
@@ -105,6 +153,9 @@ def _read_fortunes(names: list[str]) -> list[str]:
 
 @lru_cache(maxsize=2)
 def english_sentences() -> tuple[str, ...]:
+    snap = _snapshot("en_sentences")
+    if snap is not None:
+        return tuple(snap)
     skip = ("art", "ascii-art", "chinese", "tang300", "song100", "debian-hints", "off")
     files = [
         p
@@ -122,6 +173,9 @@ def english_sentences() -> tuple[str, ...]:
 @lru_cache(maxsize=2)
 def chinese_words() -> tuple[tuple[str, ...], tuple[float, ...]]:
     """jieba's dictionary with freq**0.5 weights; empty if jieba is absent."""
+    snap = _weighted_snapshot("zh_words")
+    if snap is not None:
+        return snap
     try:
         path = str(resources.files("jieba").joinpath("dict.txt"))
         words, weights = [], []
@@ -138,6 +192,9 @@ def chinese_words() -> tuple[tuple[str, ...], tuple[float, ...]]:
 
 @lru_cache(maxsize=2)
 def chinese_sentences() -> tuple[str, ...]:
+    snap = _snapshot("zh_sentences")
+    if snap is not None:
+        return tuple(snap)
     files = [os.path.join(FORTUNE_DIR, n) for n in ("chinese", "tang300", "song100")]
     return tuple(ln for ln in _read_fortunes(files) if not ln.isascii())
 
@@ -331,6 +388,8 @@ class TextSampler:
         chars = [c for c in charset.chars if c != " " and (drawable is None or c in drawable)]
         if not chars:
             raise ValueError("no character of the charset can be drawn by the available fonts")
+        if self.lang == "en":  # English text on a larger charset: random strings stay ASCII
+            chars = [c for c in chars if c.isascii()] or chars
         self.drawable = drawable
         self.random_chars = chars
         w, wt = english_words()

@@ -197,11 +197,18 @@ class Trainer:
                 "samples_seen": self.samples_seen,
                 "best": self.best,
                 "torch_rng": torch.get_rng_state(),
-                "ema": self.ema.state if self.ema else None,
+                "ema": self._ema_state_to_save(),
             }
             tmp = state.with_suffix(".tmp")
             torch.save(train_state, tmp)
             tmp.replace(state)
+
+    def _ema_state_to_save(self) -> dict[str, torch.Tensor] | None:
+        if self.ema is None:
+            return None
+        if not self.cfg.Global.compact_state:
+            return self.ema.state
+        return {k: v.to(torch.bfloat16) for k, v in self.ema.state.items()}
 
     def _resume(self, path: Path) -> None:
         weights = path / "latest.safetensors" if path.is_dir() else path
@@ -222,7 +229,7 @@ class Trainer:
         self.step, self.samples_seen, self.best = st["step"], st["samples_seen"], st["best"]
         self._rng_state = {"torch": st["torch_rng"]}
         if self.ema and st.get("ema"):
-            self.ema.state = st["ema"]
+            self.ema.state = {k: v.float() for k, v in st["ema"].items()}  # bf16 if compact
         log.info("resumed from %s at step %d", weights, self.step)
 
     # --- evaluation ---------------------------------------------------------------------
