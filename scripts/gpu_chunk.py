@@ -29,6 +29,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))  # the device machine runs the tree uninstalled
@@ -57,15 +58,16 @@ def prepare(args: argparse.Namespace) -> None:
     faces = [f for f in FontIndex.load().faces if set("AaZz09") <= set(f.chars)]
     latin = [f for f in faces if sum("\u4e00" <= c <= "\u9fff" for c in f.chars) < 100]
     faces = latin[:: max(1, len(latin) // args.max_fonts)][: args.max_fonts]
-    if args.charset == "ch":  # CJK designs round-robin over styles, regional variants dropped
-        designs: dict[str, dict[str, object]] = {}
-        for f in FontIndex.load().faces:
-            if sum("\u4e00" <= c <= "\u9fff" for c in f.chars) > 6000:
-                design = " ".join(VARIANT.sub("", REGION.sub("", f.family)).split())
-                designs.setdefault(design, {}).setdefault(f.style, f)
-        styles = [sorted(d.values(), key=lambda f: f.style != "Regular") for d in designs.values()]
-        cjk = [d[i] for i in range(max(map(len, styles), default=0)) for d in styles if i < len(d)]
-        faces += cjk[: args.max_cjk_fonts]
+    # CJK designs, round-robin over styles, regional variants dropped (for `en` too: the
+    # generator draws some Latin lines with them; subset to `en` they are small)
+    designs: dict[str, dict[str, Any]] = {}
+    for f in FontIndex.load().faces:
+        if sum("\u4e00" <= c <= "\u9fff" for c in f.chars) > 6000:
+            design = " ".join(VARIANT.sub("", REGION.sub("", f.family)).split())
+            designs.setdefault(design, {}).setdefault(f.style, f)
+    styles = [sorted(d.values(), key=lambda f: f.style != "Regular") for d in designs.values()]
+    cjk = [d[i] for i in range(max(map(len, styles), default=0)) for d in styles if i < len(d)]
+    faces += cjk[: args.max_cjk_fonts]
     text = "".join(charset.chars)
     for i, face in enumerate(faces):
         out = fonts_dir / f"f{i:03d}_{Path(face.path).stem[:40]}.ttf"
