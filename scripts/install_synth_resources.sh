@@ -36,7 +36,7 @@ CJK=(
   fonts-noto-cjk fonts-wqy-microhei fonts-wqy-zenhei fonts-lxgw-wenkai fonts-arphic-ukai
   fonts-arphic-uming fortunes-zh
 )
-BACKGROUNDS=(mate-backgrounds)
+BACKGROUNDS=(mate-backgrounds plasma-workspace-wallpapers)
 
 want=()
 for p in "${LATIN[@]}"; do want+=("$p"); done

@@ -41,6 +41,33 @@ def rec_cfg(data: Path, out: Path, *extra: str) -> TrainConfig:
     )
 
 
+def cli_train_cmd(launcher: list[str], data: Path, out: Path, *extra: str) -> list[str]:
+    """``python [launcher] -m openocr.cli.main train`` on a tiny RepSVTR (later -o wins)."""
+    import sys
+
+    return [
+        sys.executable,
+        *launcher,
+        "-m",
+        "openocr.cli.main",
+        "train",
+        "-c",
+        str(Path(__file__).resolve().parents[1] / "configs/rec/repsvtr_en.yml"),
+        "-o",
+        f"Global.output_dir={out}",
+        "Global.eval_every=0",
+        "Global.log_every=1",
+        "Global.num_threads=1",
+        "Model.name=repsvtr_tiny",
+        "Train.transforms={height: 32, width: 128}",
+        f"Train.sources=[{{type: eval_dir, path: {data}}}]",
+        "Train.loader.batch_size=4",
+        "Train.loader.num_workers=0",
+        "Eval.sources=[]",
+        *extra,
+    ]
+
+
 def losses(out: Path) -> list[float]:
     rows = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
     return [r["loss"] for r in rows if "loss" in r]
@@ -140,33 +167,10 @@ def test_task_model_mismatch_rejected(rec_label_dir: Path, tmp_path: Path):
 def test_ddp_two_processes_on_cpu(rec_label_dir: Path, tmp_path: Path):
     """DDP under torchrun (gloo on CPU stands in for NCCL): both ranks train, rank 0 saves."""
     import subprocess
-    import sys
 
     out = tmp_path / "ddp"
-    cmd = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--nproc_per_node=2",
-        "--master_port=29533",
-        "-m",
-        "openocr.cli.main",
-        "train",
-        "-c",
-        str(Path(__file__).resolve().parents[1] / "configs/rec/repsvtr_en.yml"),
-        "-o",
-        f"Global.output_dir={out}",
-        "Global.max_steps=4",
-        "Global.eval_every=0",
-        "Global.log_every=2",
-        "Global.num_threads=1",
-        "Model.name=repsvtr_tiny",
-        "Train.transforms={height: 32, width: 128}",
-        f"Train.sources=[{{type: eval_dir, path: {rec_label_dir}}}]",
-        "Train.loader.batch_size=4",
-        "Train.loader.num_workers=0",
-        "Eval.sources=[]",
-    ]
+    launcher = ["-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29533"]
+    cmd = cli_train_cmd(launcher, rec_label_dir, out, "Global.max_steps=4", "Global.log_every=2")
     proc = subprocess.run(
         cmd,
         capture_output=True,
@@ -321,3 +325,67 @@ def test_batch_padding_groups_similar_widths(rec_label_dir: Path, tmp_path: Path
     assert Trainer(cfg).fit()["samples_seen"] == 24
     with pytest.raises(Exception, match="pad must be"):
         Trainer(rec_cfg(rec_label_dir, out, "Train.transforms={height: 32, pad: tight}"))
+
+
+def test_text_scale_crop_targets_the_text_height():
+    """A window around text, sized so the median text height lands in ``text_px`` once scaled
+    to ``size``; boxes the window cuts to less than half are ignored."""
+    import numpy as np
+
+    from openocr.train.det_data import text_scale_crop, visible_ignores
+
+    # a 2000x3000 page of 10 px lines
+    polys = [
+        np.array([[100, y], [900, y], [900, y + 10], [100, y + 10]], np.float32)
+        for y in range(100, 2900, 30)
+    ]
+    ignores = [False] * len(polys)
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        x0, y0, x1, y1 = text_scale_crop(3000, 2000, polys, ignores, rng, 512, (20.0, 40.0))
+        scale = min(512 / (x1 - x0), 512 / (y1 - y0))
+        assert 20.0 - 1e-6 <= 10 * scale <= 40.0 * 1.01
+        assert 0 <= x0 < x1 <= 2000 and 0 <= y0 < y1 <= 3000
+        inside = [p for p in polys if y0 <= p[:, 1].mean() <= y1 and p[:, 0].max() > x0]
+        assert inside  # holds text
+    # huge text: the window would exceed the page, so the whole page is used
+    big = [np.array([[0, 0], [500, 0], [500, 300], [0, 300]], np.float32)]
+    assert text_scale_crop(600, 800, big, [False], rng, 512, (8.0, 16.0)) == (0, 0, 800, 600)
+    # rows 100-110 and 130-140 in a window ending at row 105: half of the first, none of the second
+    assert visible_ignores(polys[:2], [False, False], 0, 0, 2000, 105) == [False, True]
+    assert visible_ignores(polys[:1], [False], 0, 0, 400, 200) == [True]  # 300 of 800 wide
+
+
+def test_group_sigterm_saves_and_stops(rec_label_dir: Path, tmp_path: Path):
+    """SIGTERM to the whole process group (Ctrl-C, ``pkill -f``) reaches the loader worker too:
+    training still saves ``latest`` and exits cleanly."""
+    import signal
+    import subprocess
+    import time
+
+    out = tmp_path / "sig"
+    cmd = cli_train_cmd(
+        [], rec_label_dir, out, "Global.max_steps=100000", "Train.loader.num_workers=1"
+    )
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    try:
+        deadline = time.time() + 120
+        while not (out / "metrics.jsonl").is_file() and time.time() < deadline:
+            assert proc.poll() is None, proc.stderr.read()[-2000:]
+            time.sleep(0.5)
+        os.killpg(proc.pid, signal.SIGTERM)
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 0, stderr[-2000:]
+    assert "saving and stopping" in stderr
+    assert (out / "latest.safetensors").is_file()
+    assert json.loads(stdout.strip().splitlines()[-1])["step"] >= 1

@@ -29,7 +29,6 @@ from .postprocess.db import DBPostConfig
 from .postprocess.order import group_lines, sort_boxes
 from .predictors import DetOutput, DetPredictor, RecOutput, RecPredictor
 from .preprocess.det import DetPreConfig
-from .preprocess.rec import RecPreConfig
 from .results import Page, TextLine, Word
 
 log = logging.getLogger("openocr")
@@ -102,7 +101,7 @@ def build_recognizer(
         except (FileNotFoundError, ValueError) as e:
             raise ModelError(str(e)) from None
     backend_obj = load_backend(rec_model, backend, device, threads)
-    return RecPredictor(backend_obj, charset, RecPreConfig(batch_size=batch_size))
+    return RecPredictor(backend_obj, charset, batch_size=batch_size)
 
 
 def reference_line(item: PageImage, page: Page) -> str | None:

@@ -79,10 +79,17 @@ class RecOutput:
 
 
 class RecPredictor:
-    """Recognizer: ``predictor(crops) -> (list[RecOutput], timings)``, in input order."""
+    """Recognizer: ``predictor(crops) -> (list[RecOutput], timings)``, in input order.
+
+    Without ``cfg`` the preprocessing follows the model's training (a model trained on
+    batch-padded lines is padded to its batch's widest crop, not to the training width)."""
 
     def __init__(
-        self, backend: Backend, charset: Any = None, cfg: RecPreConfig | None = None
+        self,
+        backend: Backend,
+        charset: Any = None,
+        cfg: RecPreConfig | None = None,
+        batch_size: int | None = None,
     ) -> None:
         if backend.info.task and backend.info.task != "rec":
             raise ModelError(
@@ -100,6 +107,8 @@ class RecPredictor:
             transforms = (backend.info.config.get("Train") or {}).get("transforms") or {}
             if transforms.get("pad") == "batch":  # trained on tight batches: pad like training
                 cfg = dataclasses.replace(cfg, min_width=2 * cfg.height)
+        if batch_size:
+            cfg = dataclasses.replace(cfg, batch_size=batch_size)
         height = backend.info.input_height or cfg.height
         if height != cfg.height:  # widths are given for height 48: scale them
 

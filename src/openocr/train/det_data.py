@@ -10,6 +10,7 @@ import numpy as np
 import pyclipper
 import torch
 
+from ..errors import ConfigError
 from ..geometry import crop_quad
 from ..preprocess.det import normalize_imagenet
 
@@ -169,8 +170,59 @@ def random_text_crop(
     return 0, 0, w, h
 
 
+def text_scale_crop(
+    h: int,
+    w: int,
+    polys: list[np.ndarray],
+    ignores: list[bool],
+    rng: np.random.Generator,
+    size: int,
+    text_px: tuple[float, float] = (8.0, 64.0),
+) -> tuple[int, int, int, int]:
+    """Crop (x0, y0, x1, y1) around a random text box, sized so that after scaling it to
+    ``size`` the page's median text height is log-uniform in ``text_px``; the whole page when
+    that window would not fit in it. Edges may cut text (``visible_ignores`` handles that)."""
+    care = [p for p, ig in zip(polys, ignores, strict=True) if not ig]
+    if not care:
+        return 0, 0, w, h
+    heights = [
+        min(np.linalg.norm(p[1] - p[0]), np.linalg.norm(p[-1] - p[0]))
+        if len(p) == 4
+        else min(np.ptp(p[:, 0]), np.ptp(p[:, 1]))
+        for p in care
+    ]
+    target = float(np.exp(rng.uniform(np.log(text_px[0]), np.log(text_px[1]))))
+    side = size * float(np.median(heights)) / target  # window side in page pixels
+    if side >= max(h, w):
+        return 0, 0, w, h
+    cx, cy = care[int(rng.integers(len(care)))].mean(axis=0)
+    x0 = float(np.clip(rng.uniform(cx - side, cx), 0, max(0.0, w - side)))
+    y0 = float(np.clip(rng.uniform(cy - side, cy), 0, max(0.0, h - side)))
+    x0i, y0i = int(x0), int(y0)
+    return x0i, y0i, min(w, x0i + int(np.ceil(side))), min(h, y0i + int(np.ceil(side)))
+
+
+def visible_ignores(
+    polys: list[np.ndarray], ignores: list[bool], x0: int, y0: int, x1: int, y1: int
+) -> list[bool]:
+    """Ignore boxes that the crop (x0, y0, x1, y1) cuts to less than half of their extent."""
+    out = []
+    for p, ig in zip(polys, ignores, strict=True):
+        bx0, by0 = p.min(axis=0)
+        bx1, by1 = p.max(axis=0)
+        area = max(bx1 - bx0, 1e-3) * max(by1 - by0, 1e-3)
+        vis = max(0.0, min(bx1, x1) - max(bx0, x0)) * max(0.0, min(by1, y1) - max(by0, y0))
+        out.append(ig or vis < 0.5 * area)
+    return out
+
+
 class DetBatcher:
-    """Raw (image, instances) -> augmented 640x640 (``size``) sample with DB targets."""
+    """Raw (image, instances) -> augmented 640x640 (``size``) sample with DB targets.
+
+    Crops: with probability ``scale_crop`` a window sized for a target text height
+    (``text_scale_crop``: synthetic pages hold mostly small text, which full-page crops shrink
+    below ``min_text_size``), else the reference's crop between text-free rows and columns.
+    """
 
     def __init__(
         self,
@@ -181,7 +233,15 @@ class DetBatcher:
         shrink_ratio: float = 0.4,
         min_text_size: int = 8,
         copy_paste: float = 0.0,
+        scale_crop: float = 0.0,
+        text_px: tuple[float, float] | list[float] = (8.0, 64.0),
     ):
+        if not 0.0 <= scale_crop <= 1.0:
+            raise ConfigError(f"Train.transforms.scale_crop must be in [0, 1], got {scale_crop!r}")
+        if len(text_px) != 2 or not 0 < text_px[0] <= text_px[1]:
+            raise ConfigError(f"Train.transforms.text_px must be [min, max] > 0, got {text_px!r}")
+        self.scale_crop = scale_crop
+        self.text_px = (float(text_px[0]), float(text_px[1]))
         self.size = size
         self.copy_paste = copy_paste  # probability of pasting text cut from earlier samples
         self._bank: list[np.ndarray] = []
@@ -220,9 +280,13 @@ class DetBatcher:
                 img = cv2.warpAffine(img, m, (nw, nh), borderValue=(0, 0, 0))
                 polys = [p @ m[:, :2].T + m[:, 2] for p in polys]
                 h, w = nh, nw
-            x0, y0, x1, y1 = (
-                random_text_crop(h, w, polys, ignores, rng) if self.crop else (0, 0, w, h)
-            )
+            if not self.crop:
+                x0, y0, x1, y1 = 0, 0, w, h
+            elif self.scale_crop and rng.random() < self.scale_crop:
+                x0, y0, x1, y1 = text_scale_crop(h, w, polys, ignores, rng, self.size, self.text_px)
+                ignores = visible_ignores(polys, ignores, x0, y0, x1, y1)
+            else:
+                x0, y0, x1, y1 = random_text_crop(h, w, polys, ignores, rng)
         else:
             x0, y0, x1, y1 = 0, 0, w, h
         cw, ch = x1 - x0, y1 - y0

@@ -57,6 +57,14 @@ class EMA:
                 self.state[k].copy_(v)
 
 
+def _leave_signals_to_main(_worker_id: int) -> None:
+    """Loader workers ignore SIGINT/SIGTERM: Ctrl-C and ``pkill -f`` reach the whole process
+    group, and a killed worker would crash the main process before it saves. The main process
+    saves and stops; workers then exit through the loader's shutdown."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
 class Trainer:
     """Build everything from a ``TrainConfig`` and run ``fit()``."""
 
@@ -285,6 +293,7 @@ class Trainer:
             persistent_workers=nw > 0,
             prefetch_factor=4 if nw else None,
             generator=torch.Generator().manual_seed(cfg.Global.seed),
+            worker_init_fn=_leave_signals_to_main if nw else None,
         )
 
     def _on_signal(self, signum: int, _frame: Any) -> None:
