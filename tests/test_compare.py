@@ -136,3 +136,23 @@ def test_unknown_rec_sets_pick_protocol_from_labels(compare, tmp_path):
         (d / "labels.tsv").write_text(f"images/a.png\t{text}\n", encoding="utf-8")
     assert compare.set_task(en) == ("rec", "standard")
     assert compare.set_task(ch) == ("rec", "exact")
+
+
+def test_e2e_with_ground_truth_boxes(models, det_eval_dir, tmp_path):
+    """``--det-model gt`` crops the labelled boxes (no detector); a corrupt page is counted."""
+    import shutil
+
+    from openocr.cli.main import main
+
+    _, rec = models
+    data = tmp_path / "set"
+    shutil.copytree(det_eval_dir, data)
+    (data / "images/bad.png").write_bytes(b"not a png")
+    with (data / "labels.jsonl").open("a", encoding="utf-8") as f:
+        f.write(json.dumps({"image": "images/bad.png", "instances": []}) + "\n")
+    out = tmp_path / "r.json"
+    argv = ["eval", "e2e", "--data", str(data), "--det-model", "gt", "--rec-model", str(rec)]
+    assert main([*argv, "--json", str(out)]) == 0
+    r = json.loads(out.read_text())["set"]
+    assert r["failed_images"] == 1
+    assert 0.0 <= r["char_f1"] <= 1.0 and not any(k.startswith("det_") for k in r)

@@ -16,7 +16,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("task", choices=["det", "rec", "e2e"])
     p.add_argument("--data", required=True, nargs="+", help="one or more dataset folders")
     p.add_argument("--model", help="det or rec model file (.onnx or .safetensors) for det/rec")
-    p.add_argument("--det-model", help="detector for e2e (default: shipped model)")
+    p.add_argument(
+        "--det-model",
+        help="detector for e2e (default: shipped model); 'gt' reads the ground-truth boxes, "
+        "which measures the recognizer's share of the end-to-end error",
+    )
     p.add_argument("--rec-model", help="recognizer for e2e (default: shipped model)")
     p.add_argument("--backend", choices=["onnx", "torch"], default=None)
     p.add_argument(
