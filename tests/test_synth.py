@@ -246,3 +246,15 @@ def test_corpus_snapshot_round_trip(tmp_path, monkeypatch):
     zh_words, zh_weights = after[3]
     assert len(zh_words) == min(1000, len(before[3][0]))
     assert list(zh_weights) == sorted(zh_weights, reverse=True)
+
+
+def test_distractors_stay_out_of_text_cells():
+    from openocr.synth.det import add_distractors
+
+    rng = np.random.default_rng(0)
+    img = np.full((400, 600, 3), 200.0, np.float32)
+    occupied = np.zeros((400 // 8 + 1, 600 // 8 + 1), bool)
+    occupied[:, :38] = True  # left half holds text
+    add_distractors(rng, img, occupied, 8)
+    changed = (img != 200.0).any(axis=2)
+    assert changed[:, 38 * 8 :].any() and not changed[:, : 38 * 8].any()

@@ -34,13 +34,85 @@ def _transform(quads: list[np.ndarray], M: np.ndarray) -> list[np.ndarray]:
     return list(pts.reshape(-1, 4, 2))
 
 
+def add_distractors(
+    rng: np.random.Generator, img: np.ndarray, occupied: np.ndarray, n: int, cell: int = 8
+) -> None:
+    """Draw ``n`` unlabelled text-like non-text shapes (stripes, barcodes, grids, dots, frames,
+    arcs) into free cells of ``img`` (float32 HxWx3, in place), so that the detector learns
+    that strokes alone are not text. ``occupied`` is a (H/cell, W/cell) grid of taken cells."""
+    H, W = img.shape[:2]
+    for _ in range(n * 3):
+        if n <= 0:
+            break
+        w = int(np.exp(rng.uniform(np.log(16), np.log(max(17, W // 3)))))
+        h = int(np.exp(rng.uniform(np.log(16), np.log(max(17, H // 3)))))
+        if w >= W - 2 or h >= H - 2:
+            continue
+        x, y = int(rng.integers(0, W - w)), int(rng.integers(0, H - h))
+        cells = occupied[y // cell : (y + h) // cell + 1, x // cell : (x + w) // cell + 1]
+        if cells.any():
+            continue
+        cells[...] = True
+        n -= 1
+        region = img[y : y + h, x : x + w]
+        color = text_color(rng, luminance(region), min_contrast=float(rng.uniform(60, 140)))
+        col = tuple(float(c) for c in color)
+        patch = np.ascontiguousarray(region.copy())
+        t = int(rng.integers(1, 4))
+        kind = int(rng.integers(6))
+        if kind == 0:  # barcode
+            xx = 0
+            while xx < w:
+                bw = int(rng.integers(1, 4))
+                if rng.random() < 0.5:
+                    cv2.rectangle(patch, (xx, 0), (min(w, xx + bw) - 1, h - 1), col, -1)
+                xx += bw
+        elif kind == 1:  # parallel stripes at an angle
+            ang = rng.uniform(0, np.pi)
+            step = int(rng.integers(4, 16))
+            dx, dy = np.cos(ang), np.sin(ang)
+            for k in range(-max(w, h), max(w, h), step):
+                cx, cy = w / 2 - dy * k, h / 2 + dx * k
+                p0 = (int(cx - dx * 2 * w), int(cy - dy * 2 * h))
+                p1 = (int(cx + dx * 2 * w), int(cy + dy * 2 * h))
+                cv2.line(patch, p0, p1, col, t)
+        elif kind == 2:  # grid / mesh
+            step = int(rng.integers(5, 20))
+            for xx in range(0, w, step):
+                cv2.line(patch, (xx, 0), (xx, h - 1), col, t)
+            for yy in range(0, h, step):
+                cv2.line(patch, (0, yy), (w - 1, yy), col, t)
+        elif kind == 3:  # dot matrix
+            step = int(rng.integers(4, 14))
+            r = max(1, step // 4)
+            for yy in range(step // 2, h, step):
+                for xx in range(step // 2, w, step):
+                    cv2.circle(patch, (xx, yy), r, col, -1)
+        elif kind == 4:  # frames and rules
+            for _ in range(int(rng.integers(1, 4))):
+                a = (int(rng.integers(0, w)), int(rng.integers(0, h)))
+                b = (int(rng.integers(0, w)), int(rng.integers(0, h)))
+                if rng.random() < 0.5:
+                    cv2.rectangle(patch, a, b, col, t)
+                else:
+                    cv2.line(patch, a, b, col, t)
+        else:  # arcs and rings
+            for _ in range(int(rng.integers(1, 4))):
+                c = (int(rng.integers(0, w)), int(rng.integers(0, h)))
+                ax = (int(rng.integers(3, max(4, w // 2))), int(rng.integers(3, max(4, h // 2))))
+                a0 = float(rng.uniform(0, 360))
+                cv2.ellipse(patch, c, ax, 0, a0, a0 + float(rng.uniform(90, 360)), col, t)
+        region[...] = patch
+
+
 class DetPageGenerator:
     """Pages for detector training.
 
     ``sample(rng)`` returns ``(rgb_uint8 HxWx3, instances)`` where each instance is
     ``{"points": 4x2 list clockwise from top-left, "text": str, "ignore": bool}``. ``level`` is
     ``"line"`` or ``"word"`` (English lines split at spaces). ``doc_ratio`` is the share of
-    document pages (the rest are scene-like: text on photos/textures, rotated and warped).
+    document pages (the rest are scene-like: text on photos/textures, rotated and warped);
+    ``distractor_ratio`` the share of scenes that also hold unlabelled non-text strokes.
     """
 
     def __init__(
@@ -57,6 +129,7 @@ class DetPageGenerator:
         system_fonts: bool = True,
         photos: bool = True,
         augment: bool = True,
+        distractor_ratio: float = 0.7,
     ):
         if level not in ("line", "word"):
             raise ValueError(f"level must be 'line' or 'word', not {level!r}")
@@ -80,6 +153,7 @@ class DetPageGenerator:
             self.ch_text = TextSampler(self.charset, max_len=30, drawable=pool.chars(), lang="ch")
         self.photos = PhotoPool(max_side=1400) if photos else None
         self.want_mask = False
+        self.distractor_ratio = distractor_ratio
 
     def __iter__(self) -> Iterator[tuple[np.ndarray, list[dict[str, Any]]]]:
         while True:
@@ -418,6 +492,8 @@ class DetPageGenerator:
             ] + np.float32([x, y])
             quads.append(q)
             texts.append(text)
+        if rng.random() < self.distractor_ratio:
+            add_distractors(rng, img, occupied, int(rng.integers(2, 12)))
         return np.clip(img, 0, 255).astype(np.uint8), quads, texts, ink
 
     # --- page-level augmentation ------------------------------------------------------------------
