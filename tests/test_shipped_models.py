@@ -88,3 +88,22 @@ def test_default_engine_reads_the_bundled_receipt():
     f1 = CharF1()
     f1.update([line.text for line in page.lines], truth)
     assert f1.result()["char_f1"] >= 0.95, [line.text for line in page.lines]
+
+
+CARRIED = sorted((ROOT / "weights").glob("*.safetensors"))
+
+
+@pytest.mark.skipif(not CARRIED, reason="no training weights carried in weights/")
+@pytest.mark.parametrize("path", CARRIED, ids=lambda p: p.name)
+def test_carried_training_weights_load_as_warm_start_and_have_cards(path: Path):
+    """weights/ holds the newest training weights between sessions: each loads as a
+    ``Global.pretrained`` warm start (fp16 -> fp32, every key) and has a card."""
+    pytest.importorskip("torch")
+    from openocr.checkpoint import load_checkpoint, load_weights_into
+    from openocr.models import create_model
+
+    _, meta = load_checkpoint(path)  # strict
+    report = load_weights_into(create_model(meta["model_name"], **meta["model_kwargs"]), path)
+    assert not any(report.values()), report
+    card = path.with_suffix(".md")
+    assert card.is_file() and path.name in card.read_text(encoding="utf-8")

@@ -1,4 +1,4 @@
-"""One training loop for recognition and detection: CPU (bf16 autocast, channels_last), CUDA
+"""One training loop for recognition and detection: CPU (fp32 or native bf16, channels_last), CUDA
 (fp16 AMP) and multi-GPU DDP via torchrun; resumable checkpoints; EMA; JSONL metrics."""
 
 from __future__ import annotations
@@ -65,6 +65,19 @@ def _leave_signals_to_main(_worker_id: int) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU computes bf16 natively (AVX512-BF16 or AMX); without it bf16 autocast is
+    emulated and trains ~15x slower than fp32 (measured on an AVX2-only EPYC)."""
+    return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
+
+
+def auto_precision(device: torch.device) -> str:
+    """``Global.precision: auto``: fp16 AMP on CUDA, bf16 on CPUs with native bf16, else fp32."""
+    if device.type == "cuda":
+        return "fp16"
+    return "bf16" if cpu_has_native_bf16() else "fp32"
+
+
 class Trainer:
     """Build everything from a ``TrainConfig`` and run ``fit()``."""
 
@@ -84,11 +97,7 @@ class Trainer:
         torch.manual_seed(g.seed)
         np.random.seed(g.seed)
         random.seed(g.seed)
-        self.precision = (
-            g.precision
-            if g.precision != "auto"
-            else ("fp16" if self.device.type == "cuda" else "bf16")
-        )
+        self.precision = g.precision if g.precision != "auto" else auto_precision(self.device)
         self.memory_format = torch.channels_last if g.channels_last else torch.contiguous_format
 
         self.task = build_task(cfg)
