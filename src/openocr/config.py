@@ -186,7 +186,7 @@ class GlobalConfig:
     device: str = "auto"  # auto | cpu | cuda | cuda:N
     seed: int = 48
     charset: str = "en"  # built-in name or dictionary path (rec only)
-    precision: str = "auto"  # auto | fp32 | bf16 | fp16 (auto: fp16 AMP on CUDA, bf16 on CPUs with native bf16, else fp32)
+    precision: str = "auto"  # auto | fp32 | bf16 | fp16 (auto: train.loop.auto_precision)
     channels_last: bool = True
     num_threads: int = 0  # torch CPU threads; 0 = all cores
     max_steps: int = 1000
