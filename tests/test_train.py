@@ -327,6 +327,38 @@ def test_batch_padding_groups_similar_widths(rec_label_dir: Path, tmp_path: Path
         Trainer(rec_cfg(rec_label_dir, out, "Train.transforms={height: 32, pad: tight}"))
 
 
+def test_synth_reuse_renders_fewer_samples_and_stays_reproducible():
+    import numpy as np
+
+    from openocr.errors import ConfigError
+    from openocr.train.sources import SynthSource
+    from openocr.train.stream import BatchStream
+
+    class Pages(SynthSource):  # counts renders; each "page" is a distinct random value
+        renders = 0
+
+        def sample(self, rng: np.random.Generator):
+            Pages.renders += 1
+            return rng.random(), None
+
+    def prepare(page: float, _label, rng: np.random.Generator):
+        return (page, rng.random())  # the same page, a different augmentation draw
+
+    def batch(reuse: int, b: int = 3) -> list:
+        src = Pages("det", reuse=reuse)
+        return BatchStream([src], [1.0], prepare, list, 8, seed=1).make_batch(b)
+
+    once = batch(1)
+    assert Pages.renders == 8 and len({p for p, _ in once}) == 8
+    Pages.renders = 0
+    twice = batch(2)
+    assert Pages.renders == 4 and len({p for p, _ in twice}) == 4
+    assert len({a for _, a in twice}) == 8  # every slot augments anew
+    assert batch(2) == twice  # the batch depends on (seed, index) only: exact resume
+    with pytest.raises(ConfigError, match="reuse"):
+        SynthSource("det", reuse=0)
+
+
 def test_text_scale_crop_targets_the_text_height():
     """A window around text, sized so the median text height lands in ``text_px`` once scaled
     to ``size``; boxes the window cuts to less than half are ignored."""

@@ -142,11 +142,16 @@ class LmdbSource:
 
 
 class SynthSource:
-    """Infinite synthetic samples from openocr.synth generators."""
+    """Infinite synthetic samples from openocr.synth generators. ``reuse`` > 1: each rendered
+    sample feeds that many training samples of a batch (different augmentations and crops of
+    one detection page, which costs far more to render than to augment)."""
 
-    def __init__(self, task: str, charset: Any = None, **kwargs: Any):
+    def __init__(self, task: str, charset: Any = None, reuse: int = 1, **kwargs: Any):
+        if int(reuse) < 1:
+            raise ConfigError(f"a synth source's reuse must be >= 1, got {reuse!r}")
         self.task = task
         self.charset = charset
+        self.reuse = int(reuse)
         self.kwargs = kwargs
         self.name = f"synth_{task}"
         self._gen = None
@@ -168,6 +173,7 @@ class SynthSource:
         return {
             "task": self.task,
             "charset": self.charset,
+            "reuse": self.reuse,
             "kwargs": self.kwargs,
             "name": self.name,
             "_gen": None,

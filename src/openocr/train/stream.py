@@ -55,10 +55,15 @@ class BatchStream(torch.utils.data.IterableDataset):
         perm = np.random.default_rng([self.seed, k, epoch]).permutation(n)
         return int(perm[pos])
 
-    def _sample(self, rng: np.random.Generator, slot: int, first_try: bool) -> Any:
+    def _sample(
+        self, rng: np.random.Generator, slot: int, first_try: bool, reused: dict[int, list[Any]]
+    ) -> Any:
         k = int(rng.choice(len(self.sources), p=self.probs))
         src = self.sources[k]
         if isinstance(src, SynthSource):
+            if reused.get(k, [None, 0])[1] > 0:  # [raw, uses left], rendered in this draw
+                raw, reused[k][1] = reused[k][0], reused[k][1] - 1
+                return self.prepare(raw[0], raw[1], rng)
             try:
                 raw = src.sample(rng)
             except Exception as e:  # a generator bug must not kill a long run: skip the sample
@@ -66,6 +71,8 @@ class BatchStream(torch.utils.data.IterableDataset):
                 if self.synth_errors in (1, 10, 100, 1000):
                     log.warning("synthetic sample failed (%d so far): %r", self.synth_errors, e)
                 return None
+            if src.reuse > 1:
+                reused[k] = [raw, src.reuse - 1]
         else:
             idx = self._finite_index(k, slot) if first_try else int(rng.integers(len(src)))
             raw = src.load(idx)
@@ -84,15 +91,18 @@ class BatchStream(torch.utils.data.IterableDataset):
         return self.collate(self._group[1][i * self.batch_size : (i + 1) * self.batch_size])
 
     def _draw(self, index: int, n: int, salt: int = 0) -> list[Any]:
-        """``n`` valid samples from an RNG seeded by (seed, index): sample slots index*n..+n."""
+        """``n`` valid samples from an RNG seeded by (seed, index): sample slots index*n..+n.
+        A synth source's ``reuse`` shares a rendered sample between slots of this draw only, so
+        a resumed run still sees the same batches."""
         rng = np.random.default_rng([self.seed, 7919, index] + ([salt] if salt else []))
         items = []
+        reused: dict[int, list[Any]] = {}
         for j in range(n):
             slot = index * n + j
-            item = self._sample(rng, slot, True)
+            item = self._sample(rng, slot, True, reused)
             tries = 0
             while item is None and tries < 100:
-                item = self._sample(rng, slot, False)
+                item = self._sample(rng, slot, False, reused)
                 tries += 1
             if item is None:
                 raise RuntimeError("could not draw a valid training sample in 100 tries")
