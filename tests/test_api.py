@@ -25,7 +25,7 @@ from openocr import OpenOCR
 from openocr.errors import InputError, ModelError
 from openocr.predictors import RecPredictor
 from openocr.preprocess.rec import RecPreConfig
-from openocr.results import Page
+from openocr.results import Page, TextLine
 
 
 @pytest.fixture(scope="session")
@@ -279,6 +279,10 @@ def test_word_boxes_follow_ctc_positions():
     assert [w.text for w in words] == ["ab", "cd"]
     assert words[0].points[0][0] <= 10 and 20 <= words[0].points[1][0] < 50
     assert 50 < words[1].points[0][0] <= 70 and words[1].points[1][0] >= 80
+    line = TextLine("ab cd", np.float32(0.9), quad, det_score=np.float32(0.8), words=words)
+    page = json.loads(Page(100, 10, [line]).to_json())  # jsonl output of `openocr ocr`
+    assert page["lines"][0]["words"][1] == words[1].to_dict()
+    assert type(page["lines"][0]["words"][0]["points"][0][0]) is int
     assert _words("single", RecOutput("single", 0.9, np.ones(6), np.linspace(0, 1, 6)), quad) == []
 
 

@@ -23,6 +23,10 @@ class Word:
     score: float
     points: list[list[int]]
 
+    def __post_init__(self) -> None:
+        self.score = float(self.score)
+        self.points = _points(self.points)
+
     def to_dict(self) -> dict[str, Any]:
         return {"text": self.text, "score": self.score, "points": self.points}
 
@@ -46,6 +50,8 @@ class TextLine:
     words: list[Word] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        self.score = float(self.score)
+        self.det_score = None if self.det_score is None else float(self.det_score)
         self.points = _points(self.points)
 
     @property
