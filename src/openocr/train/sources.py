@@ -14,7 +14,6 @@ Source types (``DataConfig.sources`` entries, ``type`` key):
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -195,24 +194,3 @@ def build_source(spec: dict[str, Any], task: str, charset: Any = None) -> Any:
     raise ConfigError(
         f"unknown data source type {kind!r}; valid: synth, eval_dir, label_file, lmdb"
     )
-
-
-def iterate_mixture(
-    sources: list[Any], weights: list[float], rng: np.random.Generator, shuffle: bool = True
-) -> Iterator[tuple[np.ndarray, Any]]:
-    """Endless weighted mix; finite sources are reshuffled every pass (epoch)."""
-    probs = np.asarray(weights, dtype=np.float64)
-    probs = probs / probs.sum()
-    orders: list[list[int]] = [[] for _ in sources]
-    while True:
-        k = int(rng.choice(len(sources), p=probs))
-        src = sources[k]
-        if isinstance(src, SynthSource):
-            yield src.sample(rng)
-            continue
-        if not orders[k]:
-            idx = rng.permutation(len(src)) if shuffle else np.arange(len(src))
-            orders[k] = list(idx[::-1])
-        sample = src.load(int(orders[k].pop()))
-        if sample is not None:
-            yield sample

@@ -61,8 +61,8 @@ class BatchStream(torch.utils.data.IterableDataset):
         k = int(rng.choice(len(self.sources), p=self.probs))
         src = self.sources[k]
         if isinstance(src, SynthSource):
-            if reused.get(k, [None, 0])[1] > 0:  # [raw, uses left], rendered in this draw
-                raw, reused[k][1] = reused[k][0], reused[k][1] - 1
+            if reused.get(k):  # copies of a sample rendered earlier in this draw
+                raw = reused[k].pop()
                 return self.prepare(raw[0], raw[1], rng)
             try:
                 raw = src.sample(rng)
@@ -71,8 +71,7 @@ class BatchStream(torch.utils.data.IterableDataset):
                 if self.synth_errors in (1, 10, 100, 1000):
                     log.warning("synthetic sample failed (%d so far): %r", self.synth_errors, e)
                 return None
-            if src.reuse > 1:
-                reused[k] = [raw, src.reuse - 1]
+            reused[k] = [raw] * (src.reuse - 1)
         else:
             idx = self._finite_index(k, slot) if first_try else int(rng.integers(len(src)))
             raw = src.load(idx)
