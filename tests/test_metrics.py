@@ -54,3 +54,22 @@ def test_char_f1_ignores_box_granularity():
     c = CharF1()
     c.update(["TOTAI"], ["TOTAL"])
     assert c.result()["char_f1"] == pytest.approx(0.8)
+
+
+def test_auto_protocol_scores_chinese_lines_exactly():
+    """The standard [0-9a-z] filter empties Chinese lines, so any prediction would match."""
+    from openocr.eval.evaluate import PROTOCOLS, resolve_protocol
+
+    labels = ["对的", "IIIT5K"]
+    assert resolve_protocol("auto", labels) == "exact"
+    assert resolve_protocol("auto", ["Hello", "w0rld"]) == "standard"
+    assert resolve_protocol("standard", labels) == "standard"
+    with pytest.raises(ValueError, match="unknown protocol"):
+        resolve_protocol("lenient", labels)
+    preds = ["错了", "IIIT5K"]
+    standard = RecMetric(**PROTOCOLS["standard"])
+    standard.update(preds, labels)
+    assert standard.result()["acc"] == pytest.approx(1.0, abs=1e-4)  # the trap auto avoids
+    exact = RecMetric(**PROTOCOLS[resolve_protocol("auto", labels)])
+    exact.update(preds, labels)
+    assert exact.result()["acc"] == pytest.approx(0.5, abs=1e-4)

@@ -25,9 +25,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--backend", choices=["onnx", "torch"], default=None)
     p.add_argument(
         "--protocol",
-        choices=["standard", "exact"],
-        default="standard",
-        help="rec: standard = case-insensitive [0-9a-z] word accuracy; exact = full string",
+        choices=["auto", "standard", "exact"],
+        default="auto",
+        help="rec: standard = case-insensitive [0-9a-z] word accuracy; exact = full string; "
+        "auto = standard for all-ASCII labels, else exact (Chinese)",
     )
     p.add_argument("--drop-score", type=float, default=0.5, help="e2e: drop lines below this score")
     p.add_argument(

@@ -23,6 +23,16 @@ PROTOCOLS = {
 }
 
 
+def resolve_protocol(protocol: str, labels: list[str]) -> str:
+    """``auto``: ``standard`` when every label is ASCII, else ``exact`` (the standard filter
+    would delete every Chinese character and score empty strings as matches)."""
+    if protocol == "auto":
+        return "standard" if all(t.isascii() for t in labels) else "exact"
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"unknown protocol {protocol!r}: auto, {', '.join(PROTOCOLS)}")
+    return protocol
+
+
 def _rec_items(data: Path) -> list[tuple[Path, str]]:
     return [(Path(p), t) for p, t in eval_dir_source(str(data), "rec").items]
 
@@ -34,7 +44,7 @@ def _det_items(data: Path) -> list[tuple[Path, list[dict[str, Any]]]]:
 def evaluate_rec(
     model: Any,
     data: str | Path,
-    protocol: str = "standard",
+    protocol: str = "auto",
     backend: str | None = None,
     max_samples: int = 0,
     batch_size: int = 16,
@@ -44,8 +54,9 @@ def evaluate_rec(
     from ..runtime.base import load_backend
 
     predictor = RecPredictor(load_backend(model, backend))
-    metric = RecMetric(**PROTOCOLS[protocol])
     items = _rec_items(Path(data))[: max_samples or None]
+    protocol = resolve_protocol(protocol, [t for _, t in items])
+    metric = RecMetric(**PROTOCOLS[protocol])
     t0 = time.perf_counter()
     failed = 0
     for start in range(0, len(items), 256):
