@@ -73,9 +73,10 @@ def default_data_root() -> Path:
 def set_task(path: Path) -> tuple[str, str]:
     if path.name in SETS:
         return SETS[path.name]
-    labels = path / "labels.tsv"
-    if labels.is_file():  # Chinese lines (any non-ASCII label) are scored by exact match
-        return "rec", "standard" if labels.read_text("utf-8").isascii() else "exact"
+    if (path / "labels.tsv").is_file():  # Chinese lines are scored by exact match
+        from openocr.eval.evaluate import _rec_items, resolve_protocol
+
+        return "rec", resolve_protocol("auto", [t for _, t in _rec_items(path)])
     if (path / "labels.jsonl").is_file():
         return "e2e", ""
     raise SystemExit(f"{path}: no labels.tsv or labels.jsonl (not an eval set)")
