@@ -74,9 +74,9 @@ def set_task(path: Path) -> tuple[str, str]:
     if path.name in SETS:
         return SETS[path.name]
     if (path / "labels.tsv").is_file():  # Chinese lines are scored by exact match
-        from openocr.eval.evaluate import _rec_items, resolve_protocol
+        from openocr.eval.evaluate import load_rec_items, resolve_protocol
 
-        return "rec", resolve_protocol("auto", [t for _, t in _rec_items(path)])
+        return "rec", resolve_protocol("auto", [t for _, t in load_rec_items(path)])
     if (path / "labels.jsonl").is_file():
         return "e2e", ""
     raise SystemExit(f"{path}: no labels.tsv or labels.jsonl (not an eval set)")
@@ -374,7 +374,7 @@ def main(argv: list[str] | None = None) -> int:
         if not s.is_dir():
             raise SystemExit(f"{s}: eval set not found (use --data-root or OPENOCR_EVAL_DATA)")
     from openocr.errors import OpenOCRError
-    from openocr.eval.evaluate import _det_items, _rec_items
+    from openocr.eval.evaluate import load_det_items, load_rec_items
 
     systems: list[Any] = []
     try:
@@ -392,7 +392,9 @@ def main(argv: list[str] | None = None) -> int:
         results: dict[str, dict[str, Any]] = {}
         for path in sets:
             task, protocol = set_task(path)
-            items = (_rec_items if task == "rec" else _det_items)(path)[: args.max_samples or None]
+            items = (load_rec_items if task == "rec" else load_det_items)(path)[
+                : args.max_samples or None
+            ]
             r: dict[str, Any] = {"task": task, "protocol": protocol, "num_samples": len(items)}
             for system in systems:
                 r[system.name] = run_set(system, path.name, task, protocol, items, args.predictions)

@@ -126,6 +126,11 @@ def test_det_and_rec_subcommands(models, images, tmp_path, capsys):
     assert all(
         len(b["points"]) >= 4 for b in json.loads(_lines(out / "det_results.txt")[0].split("\t")[1])
     )
+    det = ["det", str(images / "page.png"), "--det-model", models[0], "--out", str(out)]
+    assert main([*det, "--limit-type", "max", "--limit-side-len", "480"]) == 0
+    assert len(json.loads(_lines(out / "det_results.txt")[0].split("\t")[1])) == 3
+    with pytest.raises(SystemExit):  # argparse: invalid choice
+        main([*det, "--limit-type", "long"])
     out = tmp_path / "rec"
     assert (
         main(

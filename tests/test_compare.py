@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from engine_models import export_tiny_rec, make_dark_det_onnx
-from openocr.eval.evaluate import _det_items, _rec_items, evaluate_e2e
+from openocr.eval.evaluate import evaluate_e2e, load_det_items, load_rec_items
 
 BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
 
@@ -69,7 +69,7 @@ class Oracle:
 
 
 def test_scoring_with_perfect_predictions(compare, rec_label_dir, det_eval_dir):
-    rec_items, det_items = _rec_items(rec_label_dir), _det_items(det_eval_dir)
+    rec_items, det_items = load_rec_items(rec_label_dir), load_det_items(det_eval_dir)
     oracle = Oracle(rec_items, det_items)
     r = compare.run_rec(oracle, rec_items, "standard")
     assert r["acc"] == pytest.approx(1, abs=1e-4) and r["num_samples"] == len(rec_items)
@@ -100,7 +100,7 @@ def test_dontcare_variant_drops_lines_in_ignored_regions(compare):
 
 def test_e2e_scores_match_openocr_eval(compare, models, det_eval_dir):
     det, rec = models
-    items = _det_items(det_eval_dir)
+    items = load_det_items(det_eval_dir)
     ours = compare.run_e2e(compare.Ours(str(det), str(rec), 2, drop_score=0.0), items)
     ref = evaluate_e2e(det, rec, det_eval_dir, drop_score=0.0)
     for key in ("char_f1", "char_f1_dontcare", "char_f1_case_sensitive", "det_hmean"):
@@ -120,9 +120,9 @@ def test_ppocr_worker_reads_rendered_words(compare, rec_label_dir, det_eval_dir)
     pp = compare.PPOCR(compare.DEFAULT_VENV_PYTHON, threads=1)
     try:
         assert pp.info["intra_op_num_threads"]["rec"] == 1
-        r = compare.run_rec(pp, _rec_items(rec_label_dir)[:6], "standard")
+        r = compare.run_rec(pp, load_rec_items(rec_label_dir)[:6], "standard")
         assert r["acc"] >= 0.5 and r["num_samples"] == 6
-        e = compare.run_e2e(pp, _det_items(det_eval_dir)[:2])
+        e = compare.run_e2e(pp, load_det_items(det_eval_dir)[:2])
         assert e["char_f1"] > 0.5
     finally:
         pp.close()

@@ -42,7 +42,7 @@ def test_one_rectangle_one_quad_growing_with_unclip():
 def test_mapping_back_through_resize():
     # a 1000 x 500 source resized to a 480 x 960 map (ratio 0.96) -> boxes scale back
     src = np.zeros((500, 1000, 3), np.uint8)
-    _, meta = det_resize(src, DetPreConfig(limit_side_len=960))
+    _, meta = det_resize(src, DetPreConfig(limit_side_len=960, limit_type="max"))
     assert (meta.resized_h, meta.resized_w) == (480, 960)
     prob = np.zeros((480, 960), np.float32)
     prob[96:144, 192:768] = 0.95
@@ -107,8 +107,8 @@ def test_poly_mode_returns_polygons():
 def test_det_preprocess_rgb_imagenet_and_multiples_of_32():
     img = np.zeros((1000, 700, 3), np.uint8)
     img[..., 0] = 255  # pure red
-    x, meta = det_preprocess(img)
-    assert x.shape == (1, 3, 960, 672) and x.dtype == np.float32
+    x, meta = det_preprocess(img)  # 0.7 MP: within the default 960^2 pixel budget
+    assert x.shape == (1, 3, 992, 704) and x.dtype == np.float32
     assert meta.resized_h % 32 == 0 and meta.resized_w % 32 == 0
     np.testing.assert_allclose(
         x[0, :, 0, 0], [(1 - 0.485) / 0.229, -0.456 / 0.224, -0.406 / 0.225], rtol=1e-5
@@ -117,3 +117,15 @@ def test_det_preprocess_rgb_imagenet_and_multiples_of_32():
     assert (small.resized_h, small.resized_w) == (96, 64)  # never upscaled, nearest multiple
     tiny = det_resize(np.zeros((10, 12, 3), np.uint8))[1]
     assert (tiny.src_h, tiny.src_w, tiny.frame_h, tiny.frame_w) == (10, 12, 32, 32)
+
+
+def test_det_resize_limit_types():
+    receipt = np.zeros((4000, 1000, 3), np.uint8)  # a tall scan: 4 MP
+    area = det_resize(receipt, DetPreConfig(limit_side_len=960))[1]
+    assert (area.resized_h, area.resized_w) == (1920, 480)  # 960^2 pixels, aspect kept
+    long_side = det_resize(receipt, DetPreConfig(limit_side_len=960, limit_type="max"))[1]
+    assert (long_side.resized_h, long_side.resized_w) == (960, 256)  # 240 -> nearest 32
+    short_side = det_resize(receipt, DetPreConfig(limit_side_len=1280, limit_type="min"))[1]
+    assert (short_side.resized_h, short_side.resized_w) == (5120, 1280)
+    with pytest.raises(ValueError, match="limit_type"):
+        det_resize(receipt, DetPreConfig(limit_type="long"))

@@ -60,9 +60,11 @@ def build_detector(
     device: str = "cpu",
     threads: int = 2,
     limit_side_len: int = 960,
+    limit_type: str = "area",
     post: DBPostConfig | None = None,
 ) -> DetPredictor:
-    """A detection-only predictor (``det_model`` defaults to the shipped weights)."""
+    """A detection-only predictor (``det_model`` defaults to the shipped weights); see
+    :class:`~openocr.preprocess.det.DetPreConfig` for ``limit_side_len``/``limit_type``."""
     from .runtime.base import load_backend
 
     if det_model is None:
@@ -70,7 +72,9 @@ def build_detector(
 
         (det_model,) = default_models(mode, backend or "onnx", tasks=("det",))
     return DetPredictor(
-        load_backend(det_model, backend, device, threads), DetPreConfig(limit_side_len), post
+        load_backend(det_model, backend, device, threads),
+        DetPreConfig(limit_side_len, limit_type),
+        post,
     )
 
 
@@ -165,6 +169,7 @@ class OpenOCR:
         threads: int = 2,
         rec_batch_num: int = 6,
         det_limit_side_len: int = 960,
+        det_limit_type: str = "area",
         det_post: DBPostConfig | None = None,
         reading_order: str = "reference",
         lang: str = "en",
@@ -205,6 +210,7 @@ class OpenOCR:
             device=device,
             threads=threads,
             limit_side_len=det_limit_side_len,
+            limit_type=det_limit_type,
             post=det_post or DBPostConfig(box_type=det_box_type),
         )
         self.rec = build_recognizer(
@@ -228,7 +234,7 @@ class OpenOCR:
         self, image: ImageSource, *, bgr: bool = False, return_mask: bool = False, **overrides: Any
     ) -> DetOutput:
         """Detect text boxes (source pixels, reading order). ``overrides`` apply to this call
-        only: ``limit_side_len``/``det_input_size``, ``thresh``/``mask_thresh``,
+        only: ``limit_side_len``/``det_input_size``, ``limit_type``, ``thresh``/``mask_thresh``,
         ``box_thresh``, ``unclip_ratio``, ``score_mode``, ``box_type``."""
         img = load_image(image, bgr=bgr)
         out = self.det(img, return_mask=return_mask, **overrides)

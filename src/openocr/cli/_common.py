@@ -54,7 +54,17 @@ def add_model_args(p: argparse.ArgumentParser, det: bool, rec: bool) -> None:
             default="quad",
         )
         p.add_argument(
-            "--limit-side-len", type=int, default=960, help="detector input long-side limit"
+            "--limit-side-len",
+            type=int,
+            default=960,
+            help="detector input size (default 960): see --limit-type",
+        )
+        p.add_argument(
+            "--limit-type",
+            choices=("area", "max", "min"),
+            default="area",
+            help="area: shrink to at most a limit-side-len square's pixels (default; keeps tall "
+            "receipts sharp); max: long side at most limit-side-len; min: short side at least",
         )
         p.add_argument("--thresh", type=float, help="binarization threshold (default 0.3)")
         p.add_argument("--box-thresh", type=float, help="box score threshold (default 0.6)")
@@ -138,6 +148,7 @@ def engine_from_args(args: argparse.Namespace, **overrides: Any) -> Any:
     }
     if hasattr(args, "limit_side_len"):
         kwargs["det_limit_side_len"] = args.limit_side_len
+        kwargs["det_limit_type"] = args.limit_type
     if hasattr(args, "reading_order"):
         kwargs["reading_order"] = args.reading_order
     return OpenOCR(**{**kwargs, **overrides})

@@ -83,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
         device=args.device,
         threads=args.threads,
         limit_side_len=args.limit_side_len,
+        limit_type=args.limit_type,
         post=DBPostConfig(box_type=args.det_box_type),
     )
     failed = detect_files(

@@ -247,7 +247,7 @@ def build_demo(
                 with gr.Accordion("More detector options", open=False):
                     thresh = gr.Slider(0, 1, value=0.3, step=0.01, label="Mask threshold")
                     side = gr.Number(
-                        label="Detection input size (long side)",
+                        label="Detection input size (pixel budget: a square of this side)",
                         value=960,
                         minimum=32,
                         maximum=4096,

@@ -33,11 +33,13 @@ def resolve_protocol(protocol: str, labels: list[str]) -> str:
     return protocol
 
 
-def _rec_items(data: Path) -> list[tuple[Path, str]]:
+def load_rec_items(data: Path) -> list[tuple[Path, str]]:
+    """(image path, text) of a recognition set: ``images/`` + ``labels.tsv``."""
     return [(Path(p), t) for p, t in eval_dir_source(str(data), "rec").items]
 
 
-def _det_items(data: Path) -> list[tuple[Path, list[dict[str, Any]]]]:
+def load_det_items(data: Path) -> list[tuple[Path, list[dict[str, Any]]]]:
+    """(image path, instances) of a detection / end-to-end set: ``images/`` + ``labels.jsonl``."""
     return [(Path(p), inst) for p, inst in eval_dir_source(str(data), "det").items]
 
 
@@ -54,7 +56,7 @@ def evaluate_rec(
     from ..runtime.base import load_backend
 
     predictor = RecPredictor(load_backend(model, backend))
-    items = _rec_items(Path(data))[: max_samples or None]
+    items = load_rec_items(Path(data))[: max_samples or None]
     protocol = resolve_protocol(protocol, [t for _, t in items])
     metric = RecMetric(**PROTOCOLS[protocol])
     t0 = time.perf_counter()
@@ -90,7 +92,7 @@ def evaluate_det(
 
     predictor = DetPredictor(load_backend(model, backend))
     metric = DetMetric()
-    items = _det_items(Path(data))[: max_samples or None]
+    items = load_det_items(Path(data))[: max_samples or None]
     t0 = time.perf_counter()
     for path, instances in items:
         boxes = predictor(load_image(path), **post).boxes
@@ -139,7 +141,7 @@ def evaluate_e2e(
     )
     f1, f1_care, f1_cased = CharF1(is_lower=True), CharF1(is_lower=True), CharF1()
     det = DetMetric()
-    items = _det_items(Path(data))[: max_samples or None]
+    items = load_det_items(Path(data))[: max_samples or None]
     t0 = time.perf_counter()
     for path, instances in items:
         page = engine.ocr(str(path))
@@ -179,7 +181,7 @@ def evaluate_e2e_gt_boxes(
 
     recognizer = build_recognizer(rec_model, backend=backend)
     f1, f1_cased = CharF1(is_lower=True), CharF1()
-    items = _det_items(Path(data))[: max_samples or None]
+    items = load_det_items(Path(data))[: max_samples or None]
     failed = 0
     t0 = time.perf_counter()
     for path, instances in items:

@@ -21,10 +21,13 @@ _LUT = (
 @dataclass(frozen=True)
 class DetPreConfig:
     """``limit_type='max'`` shrinks images whose long side exceeds ``limit_side_len`` (never
-    upscales); ``'min'`` scales so the short side is at least ``limit_side_len``."""
+    upscales); ``'min'`` scales so the short side is at least ``limit_side_len``; ``'area'``
+    shrinks images holding more pixels than a ``limit_side_len`` square to that pixel budget
+    (never upscales): a tall receipt keeps more resolution than under ``'max'`` at the cost of
+    a square input."""
 
     limit_side_len: int = 960
-    limit_type: str = "max"
+    limit_type: str = "area"
     stride: int = 32
 
 
@@ -84,8 +87,10 @@ def det_resize(
         ratio = side / max(h, w) if max(h, w) > side else 1.0
     elif cfg.limit_type == "min":
         ratio = side / min(h, w) if min(h, w) < side else 1.0
+    elif cfg.limit_type == "area":
+        ratio = min(1.0, side / (h * w) ** 0.5)
     else:
-        raise ValueError(f"limit_type must be 'max' or 'min', got {cfg.limit_type!r}")
+        raise ValueError(f"limit_type must be 'max', 'min' or 'area', got {cfg.limit_type!r}")
     s = cfg.stride
     rh = max(int(round(int(h * ratio) / s) * s), s)
     rw = max(int(round(int(w * ratio) / s) * s), s)

@@ -20,7 +20,10 @@ class DetOptions(BaseModel):
     unclip_ratio: float | None = Field(None, gt=0, le=10, description="box expansion (1.5)")
     score_mode: Literal["slow", "fast"] | None = Field(None, description="box scoring (slow)")
     limit_side_len: int | None = Field(
-        None, ge=32, le=4096, description="detector input long-side limit (960)"
+        None,
+        ge=32,
+        le=4096,
+        description="detector input size (960): images over a square of this side in pixels are shrunk to it",
     )
     max_pages: int | None = Field(
         None, ge=1, description="pages of a PDF/TIFF/GIF to process (capped by the server limit)"
