@@ -114,9 +114,11 @@ def _ink_inside(ink: np.ndarray, instances: list[dict]) -> float:
     return float((poly[on] > 0).mean()) if on.any() else 1.0
 
 
-@pytest.mark.parametrize("level", ["line", "word"])
-def test_det_quads_contain_ink(level):
-    gen = _det(level=level)
+@pytest.mark.parametrize(
+    "kw", [{"level": "line"}, {"level": "word"}, {"receipt_ratio": 1.0, "doc_ratio": 1.0}]
+)
+def test_det_quads_contain_ink(kw):
+    gen = _det(**kw)
     rng = np.random.default_rng(3)
     for _ in range(6):
         img, inst, ink = gen.sample_with_mask(rng)

@@ -7,6 +7,7 @@ same 3x3 homography.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,11 +17,13 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from ..charset import Charset
-from .backgrounds import PhotoPool, background, luminance, paper, text_color
+from .backgrounds import PhotoPool, background, low_freq_noise, luminance, paper, text_color
 from .effects import ink_bbox, photometric, random_homography, warp_size
 from .fonts import FontPool
 from .rec import load_faces, render_mask, split_pools
 from .text import TextSampler
+
+_MONO = re.compile(r"mono|courier|code|typewriter")  # family names of fixed-pitch faces
 
 
 def _quad(x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
@@ -112,7 +115,10 @@ class DetPageGenerator:
     ``{"points": 4x2 list clockwise from top-left, "text": str, "ignore": bool}``. ``level`` is
     ``"line"`` or ``"word"`` (English lines split at spaces). ``doc_ratio`` is the share of
     document pages (the rest are scene-like: text on photos/textures, rotated and warped);
-    ``distractor_ratio`` the share of scenes that also hold unlabelled non-text strokes.
+    ``distractor_ratio`` the share of scenes that also hold unlabelled non-text strokes;
+    ``receipt_ratio`` the share of receipts (a narrow slip of small, often monospaced lines:
+    centred header, key-value lines, items with right-aligned amounts, dashed rules), taken
+    out of the document share.
     """
 
     def __init__(
@@ -130,6 +136,7 @@ class DetPageGenerator:
         photos: bool = True,
         augment: bool = True,
         distractor_ratio: float = 0.7,
+        receipt_ratio: float = 0.15,
     ):
         if level not in ("line", "word"):
             raise ValueError(f"level must be 'line' or 'word', not {level!r}")
@@ -154,6 +161,10 @@ class DetPageGenerator:
         self.photos = PhotoPool(max_side=1400) if photos else None
         self.want_mask = False
         self.distractor_ratio = distractor_ratio
+        self.receipt_ratio = receipt_ratio
+        self.mono = [
+            f for f in self.latin.families if _MONO.search(self.latin.faces[f[0]].family.lower())
+        ]
 
     def __iter__(self) -> Iterator[tuple[np.ndarray, list[dict[str, Any]]]]:
         while True:
@@ -171,8 +182,14 @@ class DetPageGenerator:
         """Like ``sample`` and also the text ink mask (uint8, for tests)."""
         rng = self.rng if rng is None else rng
         self.want_mask = mask
-        scene = rng.random() >= self.doc_ratio
-        img, quads, texts, ink = self._scene(rng) if scene else self._document(rng)
+        u = rng.random()
+        scene = u >= self.doc_ratio
+        if scene:
+            img, quads, texts, ink = self._scene(rng)
+        elif u < self.receipt_ratio:
+            img, quads, texts, ink = self._receipt(rng)
+        else:
+            img, quads, texts, ink = self._document(rng)
         if self.augment:
             img, quads, ink = self._page_augment(rng, img, quads, ink, scene=scene)
         h, w = img.shape[:2]
@@ -412,6 +429,156 @@ class DetPageGenerator:
                 )
             y += lead
         return y
+
+    # --- receipts -----------------------------------------------------------------------------------
+    def _receipt(self, rng: np.random.Generator):
+        """A till receipt: scanned alone (the page is the slip) or photographed on a surface."""
+        W0, H0 = self.size
+        scan = rng.random() < 0.5
+        pw = int(W0 * rng.uniform(0.35, 0.75))
+        ph = int(H0 * rng.uniform(0.8, 1.6))
+        if scan:
+            W, H, x0, y0 = pw, ph, 0, 0
+        else:
+            W, H = int(W0 * rng.uniform(0.8, 1.2)), int(H0 * rng.uniform(0.9, 1.2))
+            pw, ph = min(pw, W - 8), min(ph, H - 8)
+            x0, y0 = int(rng.integers(0, W - pw)), int(rng.integers(-ph // 4, H - ph // 2))
+        surface = background(rng, H // 4, W // 4, self.photos) if not scan else None
+        img = (
+            cv2.resize(np.clip(surface, 0, 255).astype(np.uint8), (W, H))
+            if surface is not None
+            else np.zeros((H, W, 3), np.uint8)
+        )
+        slip = paper(rng, max(1, ph // 4), max(1, pw // 4))
+        slip = cv2.resize(np.clip(slip, 0, 255).astype(np.uint8), (pw, ph))
+        ys0, ys1 = max(0, y0), min(H, y0 + ph)
+        img[ys0:ys1, x0 : x0 + pw] = slip[ys0 - y0 : ys1 - y0]
+        page = Image.fromarray(img)
+        draw = ImageDraw.Draw(page)
+        ink = Image.new("L", (W, H), 0) if self.want_mask else None
+        mdraw = ImageDraw.Draw(ink) if ink is not None else None
+        quads: list[np.ndarray] = []
+        texts: list[str] = []
+        lang = "en" if not self.has_ch or rng.random() < 0.7 else "ch"
+        margin = pw * rng.uniform(0.04, 0.1)
+        left, right = x0 + margin, x0 + pw - margin
+        cols = int(rng.integers(30, 49))  # characters per line, like a till printer
+        body = max(10, int((right - left) / (cols * 0.6)))
+        mono = self.mono and lang == "en" and rng.random() < 0.7
+        fam = self.mono[int(rng.integers(len(self.mono)))] if mono else None
+        if fam is not None:
+            font = self.latin.font(fam[int(rng.integers(len(fam)))], body)
+            face = self.latin.faces[fam[0]]
+        else:
+            font, face = self._font(rng, lang, body)
+        color = text_color(rng, 235.0, min_contrast=float(rng.uniform(70, 150)))
+        lead = body * rng.uniform(1.15, 1.6)
+        upper = lang == "en" and rng.random() < 0.7
+        y = float(y0 + margin)
+        y_end = min(H, y0 + ph) - body * 2
+
+        def put(x: float, yy: float, text: str, f=font) -> None:
+            if text and face.covers(text):
+                self._put_line(draw, mdraw, x, yy, text, f, color, quads, texts)
+
+        def words(width: float) -> str:
+            t = self._line_text(rng, lang, font, face, width)
+            return t.upper() if upper and face.covers(t.upper()) else t
+
+        def centred(text: str, f=font) -> None:
+            put(left + max(0.0, (right - left - f.getlength(text)) / 2), y, text, f)
+
+        def rule() -> None:
+            dash = str(rng.choice(["-", "=", "*", "."]))
+            if rng.random() < 0.5 and face.covers(dash):  # a printed rule is ink, not a text line
+                n = int((right - left) / max(font.getlength(dash), 1))
+                draw.text((left, y), dash * n, font=font, fill=tuple(int(c) for c in color))
+            else:
+                yy = int(y + body * 0.5)
+                draw.line([(left, yy), (right, yy)], fill=tuple(int(c) for c in color), width=1)
+
+        def amount() -> str:
+            v = f"{rng.uniform(0, 500) if rng.random() < 0.9 else rng.uniform(500, 9999):.2f}"
+            return v if rng.random() < 0.7 else str(rng.choice(["RM", "$", "", "SR "])) + v
+
+        # header: shop name (often larger), address, phone / tax numbers
+        big = self.latin.font(fam[0], int(body * 1.4)) if fam is not None else font
+        for i in range(int(rng.integers(1, 3))):
+            centred(
+                words((right - left) * rng.uniform(0.4, 0.9) / (1.4 if i == 0 else 1.0)),
+                big if i == 0 else font,
+            )
+            y += lead * (1.3 if i == 0 else 1.0)
+        for _ in range(int(rng.integers(1, 4))):
+            centred(words((right - left) * rng.uniform(0.5, 1.0)))
+            y += lead
+        digits = "".join(str(d) for d in rng.integers(0, 10, 10))
+        for key in rng.choice(["TEL", "GST REG NO", "CO. REG", "TAX ID", "FAX"], 2, replace=False):
+            centred(f"{key}: {digits[: int(rng.integers(6, 11))]}")
+            y += lead
+        sections = ["meta", "items", "totals", "footer"]
+        for sec in sections:
+            if y > y_end:
+                break
+            if rng.random() < 0.8:
+                rule()
+                y += lead
+            if sec == "meta":
+                for key in rng.choice(
+                    ["INVOICE NO", "DATE", "CASHIER", "TABLE", "BILL NO", "TIME"], 3, replace=False
+                ):
+                    if y > y_end:
+                        break
+                    d, m, yr, hh, mm = (
+                        int(v) for v in rng.integers([1, 1, 10, 0, 0], [29, 13, 30, 24, 60])
+                    )
+                    val = {
+                        "DATE": f"{d:02d}/{m:02d}/20{yr}",
+                        "TIME": f"{hh:02d}:{mm:02d}",
+                        "CASHIER": words((right - left) * 0.3),
+                    }.get(str(key), digits[:8])
+                    if rng.random() < 0.5:
+                        put(left, y, f"{key}: {val}")
+                    else:
+                        put(left, y, f"{key}:")
+                        put(right - font.getlength(val), y, val)
+                    y += lead
+            elif sec == "items":
+                for _ in range(int(rng.integers(2, 15))):
+                    if y > y_end:
+                        break
+                    put(left, y, words((right - left) * rng.uniform(0.3, 0.7)))
+                    a = amount()
+                    if rng.random() < 0.4:  # quantity line under the item
+                        y += lead
+                        put(left + body * 2, y, f"{int(rng.integers(1, 10))} x {amount()}")
+                    put(right - font.getlength(a), y, a)
+                    y += lead
+            elif sec == "totals":
+                for key in ["SUBTOTAL", "GST 6%", "ROUNDING", "TOTAL", "CASH", "CHANGE"]:
+                    if y > y_end:
+                        break
+                    if rng.random() < 0.6:
+                        a = amount()
+                        put(left, y, key)
+                        put(right - font.getlength(a), y, a)
+                        y += lead
+            else:
+                for _ in range(int(rng.integers(1, 3))):
+                    if y > y_end:
+                        break
+                    centred(words((right - left) * rng.uniform(0.3, 0.8)))
+                    y += lead
+        out = np.asarray(page).astype(np.float32)
+        if rng.random() < 0.5:  # thermal print fading in bands
+            band = low_freq_noise(rng, H, W, 4)[..., None]
+            out = 255 - (255 - out) * (0.7 + 0.3 * band)
+        return (
+            np.clip(out, 0, 255).astype(np.uint8),
+            quads,
+            texts,
+            (np.asarray(ink) if ink is not None else None),
+        )
 
     # --- scenes ------------------------------------------------------------------------------------
     def _scene(self, rng: np.random.Generator):
