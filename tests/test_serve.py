@@ -170,6 +170,10 @@ def test_options_change_results(client, page_img):
 
     assert sum(map(height, wide)) > sum(map(height, base))
     assert len(lines(box_thresh=1.0)) == 0
+    # the 640x240 page fits a 480^2 pixel budget (unchanged) but not a 480 long side (shrunk)
+    assert len(lines(limit_type="area", limit_side_len=480)) == len(base)
+    assert len(lines(limit_type="max", limit_side_len=480)) != len(base)
+    assert client.post("/v1/ocr?limit_type=long", content=data).status_code == 422
 
 
 def test_det_and_rec_endpoints(client, engine, page_img):
@@ -334,7 +338,7 @@ def test_openapi_docs(client):
     body = spec["paths"]["/v1/ocr"]["post"]["requestBody"]["content"]
     assert {"multipart/form-data", "application/json"} <= set(body)
     params = {p["name"] for p in spec["paths"]["/v1/ocr"]["post"]["parameters"]}
-    assert {"drop_score", "box_thresh", "unclip_ratio", "thresh"} <= params
+    assert {"drop_score", "box_thresh", "unclip_ratio", "thresh", "limit_type"} <= params
 
 
 class GatedEngine:

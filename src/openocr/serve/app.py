@@ -176,7 +176,7 @@ def _merge(query: BaseModel, parsed: BaseModel | None, cls: type[BaseModel]) -> 
 
 
 def _det_kwargs(opts: DetOptions) -> dict[str, Any]:
-    keys = ("thresh", "box_thresh", "unclip_ratio", "score_mode", "limit_side_len")
+    keys = ("thresh", "box_thresh", "unclip_ratio", "score_mode", "limit_side_len", "limit_type")
     return {k: getattr(opts, k) for k in keys if getattr(opts, k) is not None}
 
 

@@ -25,6 +25,9 @@ class DetOptions(BaseModel):
         le=4096,
         description="detector input size (960): images over a square of this side in pixels are shrunk to it",
     )
+    limit_type: Literal["area", "max", "min"] | None = Field(
+        None, description="area: pixel budget (default); max: long side; min: short side"
+    )
     max_pages: int | None = Field(
         None, ge=1, description="pages of a PDF/TIFF/GIF to process (capped by the server limit)"
     )
