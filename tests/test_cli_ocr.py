@@ -129,8 +129,9 @@ def test_det_and_rec_subcommands(models, images, tmp_path, capsys):
     det = ["det", str(images / "page.png"), "--det-model", models[0], "--out", str(out)]
     assert main([*det, "--limit-type", "max", "--limit-side-len", "480"]) == 0
     assert len(json.loads(_lines(out / "det_results.txt")[0].split("\t")[1])) == 3
-    with pytest.raises(SystemExit):  # argparse: invalid choice
-        main([*det, "--limit-type", "long"])
+    for bad in (["--limit-type", "long"], ["--limit-side-len", "0"]):
+        with pytest.raises(SystemExit):  # argparse: one-line usage error
+            main([*det, *bad])
     out = tmp_path / "rec"
     assert (
         main(

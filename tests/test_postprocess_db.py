@@ -128,4 +128,6 @@ def test_det_resize_limit_types():
     short_side = det_resize(receipt, DetPreConfig(limit_side_len=1280, limit_type="min"))[1]
     assert (short_side.resized_h, short_side.resized_w) == (5120, 1280)
     with pytest.raises(ValueError, match="limit_type"):
-        det_resize(receipt, DetPreConfig(limit_type="long"))
+        DetPreConfig(limit_type="long")
+    with pytest.raises(ValueError, match="limit_side_len"):
+        DetPreConfig(limit_side_len=0)

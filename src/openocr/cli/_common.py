@@ -28,6 +28,17 @@ def add_input_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _side_len(value: str) -> int:
+    """argparse type: a detector input size of at least 32 pixels."""
+    try:
+        side = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {value!r}") from None
+    if side < 32:
+        raise argparse.ArgumentTypeError(f"must be at least 32, got {side}")
+    return side
+
+
 def add_model_args(p: argparse.ArgumentParser, det: bool, rec: bool) -> None:
     p.add_argument(
         "--mode", choices=("mobile", "server"), default="mobile", help="shipped model set"
@@ -55,7 +66,7 @@ def add_model_args(p: argparse.ArgumentParser, det: bool, rec: bool) -> None:
         )
         p.add_argument(
             "--limit-side-len",
-            type=int,
+            type=_side_len,
             default=960,
             help="detector input size (default 960): see --limit-type",
         )

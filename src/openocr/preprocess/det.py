@@ -30,6 +30,14 @@ class DetPreConfig:
     limit_type: str = "area"
     stride: int = 32
 
+    def __post_init__(self) -> None:
+        if self.limit_type not in ("area", "max", "min"):
+            raise ValueError(f"limit_type must be 'area', 'max' or 'min', got {self.limit_type!r}")
+        if self.limit_side_len < self.stride:
+            raise ValueError(
+                f"limit_side_len must be at least {self.stride}, got {self.limit_side_len}"
+            )
+
 
 @dataclass(frozen=True)
 class ResizeMeta:
@@ -87,10 +95,8 @@ def det_resize(
         ratio = side / max(h, w) if max(h, w) > side else 1.0
     elif cfg.limit_type == "min":
         ratio = side / min(h, w) if min(h, w) < side else 1.0
-    elif cfg.limit_type == "area":
+    else:  # "area" (DetPreConfig validates the name)
         ratio = min(1.0, side / (h * w) ** 0.5)
-    else:
-        raise ValueError(f"limit_type must be 'max', 'min' or 'area', got {cfg.limit_type!r}")
     s = cfg.stride
     rh = max(int(round(int(h * ratio) / s) * s), s)
     rw = max(int(round(int(w * ratio) / s) * s), s)
