@@ -26,6 +26,13 @@ from .text import TextSampler
 _MONO = re.compile(r"mono|courier|code|typewriter")  # family names of fixed-pitch faces
 
 
+def _enlarge(small: np.ndarray, w: int, h: int) -> np.ndarray:
+    """A low-resolution float background (paper, surface) as a w x h uint8 image."""
+    return cv2.resize(
+        np.clip(small, 0, 255).astype(np.uint8), (w, h), interpolation=cv2.INTER_LINEAR
+    )
+
+
 def _quad(x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
     return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32)
 
@@ -263,6 +270,15 @@ class DetPageGenerator:
             texts.append(text)
         return y + bb[3]
 
+    def _canvas(self, bg: np.ndarray):
+        """A page to draw on over ``bg``: (page, draw, ink mask or None, its draw, quads, texts)."""
+        page = Image.fromarray(bg)
+        ink = Image.new("L", page.size, 0) if self.want_mask else None
+        mdraw = ImageDraw.Draw(ink) if ink is not None else None
+        quads: list[np.ndarray] = []
+        texts: list[str] = []
+        return page, ImageDraw.Draw(page), ink, mdraw, quads, texts
+
     # --- documents --------------------------------------------------------------------------------
     def _document(self, rng: np.random.Generator):
         W0, H0 = self.size
@@ -270,20 +286,12 @@ class DetPageGenerator:
         H = int(H0 * rng.uniform(0.8, 1.1))
         if rng.random() < 0.15:
             W, H = H, W
-        small = paper(rng, H // 4, W // 4)
-        bg = cv2.resize(
-            np.clip(small, 0, 255).astype(np.uint8), (W, H), interpolation=cv2.INTER_LINEAR
-        )
+        bg = _enlarge(paper(rng, H // 4, W // 4), W, H)
         if rng.random() < 0.5:
             bg = np.clip(
                 bg.astype(np.int16) + rng.integers(-3, 4, (H, W, 1), dtype=np.int16), 0, 255
             ).astype(np.uint8)
-        page = Image.fromarray(bg)
-        draw = ImageDraw.Draw(page)
-        ink = Image.new("L", (W, H), 0) if self.want_mask else None
-        mdraw = ImageDraw.Draw(ink) if ink is not None else None
-        quads: list[np.ndarray] = []
-        texts: list[str] = []
+        page, draw, ink, mdraw, quads, texts = self._canvas(bg)
         lang = self._lang(rng)
         margin = int(rng.uniform(0.04, 0.1) * W)
         ncol = int(rng.choice([1, 1, 1, 2, 2, 3]))
@@ -432,153 +440,124 @@ class DetPageGenerator:
 
     # --- receipts -----------------------------------------------------------------------------------
     def _receipt(self, rng: np.random.Generator):
-        """A till receipt: scanned alone (the page is the slip) or photographed on a surface."""
+        """A till receipt: scanned alone (the page is the slip) or photographed on a surface.
+
+        The slip is laid out as rows: ``None`` is a printed rule (ink, not a text line), else a
+        list of ``(align, text)`` parts, ``align`` one of left, right, centre, indent."""
         W0, H0 = self.size
-        scan = rng.random() < 0.5
-        pw = int(W0 * rng.uniform(0.35, 0.75))
-        ph = int(H0 * rng.uniform(0.8, 1.6))
-        if scan:
+        pw, ph = int(W0 * rng.uniform(0.35, 0.75)), int(H0 * rng.uniform(0.8, 1.6))
+        if rng.random() < 0.5:  # scanned: the page is the slip
             W, H, x0, y0 = pw, ph, 0, 0
+            img = np.zeros((H, W, 3), np.uint8)
         else:
             W, H = int(W0 * rng.uniform(0.8, 1.2)), int(H0 * rng.uniform(0.9, 1.2))
             pw, ph = min(pw, W - 8), min(ph, H - 8)
             x0, y0 = int(rng.integers(0, W - pw)), int(rng.integers(-ph // 4, H - ph // 2))
-        surface = background(rng, H // 4, W // 4, self.photos) if not scan else None
-        img = (
-            cv2.resize(np.clip(surface, 0, 255).astype(np.uint8), (W, H))
-            if surface is not None
-            else np.zeros((H, W, 3), np.uint8)
-        )
-        slip = paper(rng, max(1, ph // 4), max(1, pw // 4))
-        slip = cv2.resize(np.clip(slip, 0, 255).astype(np.uint8), (pw, ph))
+            img = _enlarge(background(rng, H // 4, W // 4, self.photos), W, H)
+        slip = _enlarge(paper(rng, max(1, ph // 4), max(1, pw // 4)), pw, ph)
         ys0, ys1 = max(0, y0), min(H, y0 + ph)
         img[ys0:ys1, x0 : x0 + pw] = slip[ys0 - y0 : ys1 - y0]
-        page = Image.fromarray(img)
-        draw = ImageDraw.Draw(page)
-        ink = Image.new("L", (W, H), 0) if self.want_mask else None
-        mdraw = ImageDraw.Draw(ink) if ink is not None else None
-        quads: list[np.ndarray] = []
-        texts: list[str] = []
+        page, draw, ink, mdraw, quads, texts = self._canvas(img)
+
         lang = "en" if not self.has_ch or rng.random() < 0.7 else "ch"
         margin = pw * rng.uniform(0.04, 0.1)
         left, right = x0 + margin, x0 + pw - margin
+        span = right - left
         cols = int(rng.integers(30, 49))  # characters per line, like a till printer
-        body = max(10, int((right - left) / (cols * 0.6)))
-        mono = self.mono and lang == "en" and rng.random() < 0.7
-        fam = self.mono[int(rng.integers(len(self.mono)))] if mono else None
-        if fam is not None:
+        body = max(10, int(span / (cols * 0.6)))
+        fam = None
+        if self.mono and lang == "en" and rng.random() < 0.7:
+            fam = self.mono[int(rng.integers(len(self.mono)))]
             font = self.latin.font(fam[int(rng.integers(len(fam)))], body)
             face = self.latin.faces[fam[0]]
         else:
             font, face = self._font(rng, lang, body)
         color = text_color(rng, 235.0, min_contrast=float(rng.uniform(70, 150)))
+        fill = tuple(int(c) for c in color)
         lead = body * rng.uniform(1.15, 1.6)
         upper = lang == "en" and rng.random() < 0.7
-        y = float(y0 + margin)
-        y_end = min(H, y0 + ph) - body * 2
-
-        def put(x: float, yy: float, text: str, f=font) -> None:
-            if text and face.covers(text):
-                self._put_line(draw, mdraw, x, yy, text, f, color, quads, texts)
 
         def words(width: float) -> str:
             t = self._line_text(rng, lang, font, face, width)
             return t.upper() if upper and face.covers(t.upper()) else t
 
-        def centred(text: str, f=font) -> None:
-            put(left + max(0.0, (right - left - f.getlength(text)) / 2), y, text, f)
-
-        def rule() -> None:
-            dash = str(rng.choice(["-", "=", "*", "."]))
-            if rng.random() < 0.5 and face.covers(dash):  # a printed rule is ink, not a text line
-                n = int((right - left) / max(font.getlength(dash), 1))
-                draw.text((left, y), dash * n, font=font, fill=tuple(int(c) for c in color))
-            else:
-                yy = int(y + body * 0.5)
-                draw.line([(left, yy), (right, yy)], fill=tuple(int(c) for c in color), width=1)
-
         def amount() -> str:
             v = f"{rng.uniform(0, 500) if rng.random() < 0.9 else rng.uniform(500, 9999):.2f}"
             return v if rng.random() < 0.7 else str(rng.choice(["RM", "$", "", "SR "])) + v
 
-        # header: shop name (often larger), address, phone / tax numbers
-        big = self.latin.font(fam[0], int(body * 1.4)) if fam is not None else font
-        for i in range(int(rng.integers(1, 3))):
-            centred(
-                words((right - left) * rng.uniform(0.4, 0.9) / (1.4 if i == 0 else 1.0)),
-                big if i == 0 else font,
-            )
-            y += lead * (1.3 if i == 0 else 1.0)
-        for _ in range(int(rng.integers(1, 4))):
-            centred(words((right - left) * rng.uniform(0.5, 1.0)))
-            y += lead
+        # header: shop name (larger, drawn separately), address, phone / tax numbers
+        title = words(span * rng.uniform(0.4, 0.9) / 1.4)
+        rows: list[list[tuple[str, str]] | None] = [
+            [("c", words(span * rng.uniform(0.4, 0.9)))] for _ in range(int(rng.integers(0, 2)))
+        ]
+        rows += [[("c", words(span * rng.uniform(0.5, 1.0)))] for _ in range(rng.integers(1, 4))]
         digits = "".join(str(d) for d in rng.integers(0, 10, 10))
         for key in rng.choice(["TEL", "GST REG NO", "CO. REG", "TAX ID", "FAX"], 2, replace=False):
-            centred(f"{key}: {digits[: int(rng.integers(6, 11))]}")
-            y += lead
-        sections = ["meta", "items", "totals", "footer"]
-        for sec in sections:
+            rows.append([("c", f"{key}: {digits[: int(rng.integers(6, 11))]}")])
+        meta = []
+        for key in rng.choice(
+            ["INVOICE NO", "DATE", "CASHIER", "TABLE", "BILL NO", "TIME"], 3, replace=False
+        ):
+            d, m, yr, hh, mm = (
+                int(v) for v in rng.integers([1, 1, 10, 0, 0], [29, 13, 30, 24, 60])
+            )
+            val = {
+                "DATE": f"{d:02d}/{m:02d}/20{yr}",
+                "TIME": f"{hh:02d}:{mm:02d}",
+                "CASHIER": words(span * 0.3),
+            }.get(str(key), digits[:8])
+            split = rng.random() >= 0.5
+            meta.append([("l", f"{key}:"), ("r", val)] if split else [("l", f"{key}: {val}")])
+        items = []
+        for _ in range(int(rng.integers(2, 15))):
+            name, price = words(span * rng.uniform(0.3, 0.7)), amount()
+            if rng.random() < 0.4:  # quantity line under the item
+                qty = f"{int(rng.integers(1, 10))} x {amount()}"
+                items += [[("l", name)], [("i", qty), ("r", price)]]
+            else:
+                items.append([("l", name), ("r", price)])
+        totals = [
+            [("l", key), ("r", amount())]
+            for key in ["SUBTOTAL", "GST 6%", "ROUNDING", "TOTAL", "CASH", "CHANGE"]
+            if rng.random() < 0.6
+        ]
+        footer = [[("c", words(span * rng.uniform(0.3, 0.8)))] for _ in range(rng.integers(1, 3))]
+        for section in (meta, items, totals, footer):
+            rows += ([None] if rng.random() < 0.8 else []) + section
+
+        def place(align: str, text: str, f=font) -> None:
+            if text and face.covers(text):
+                x = {
+                    "l": left,
+                    "i": left + body * 2,
+                    "r": right - f.getlength(text),
+                    "c": left + max(0.0, (span - f.getlength(text)) / 2),
+                }[align]
+                self._put_line(draw, mdraw, x, y, text, f, color, quads, texts)
+
+        y = float(y0 + margin)
+        place("c", title, self.latin.font(fam[0], int(body * 1.4)) if fam is not None else font)
+        y += lead * 1.3
+        y_end = min(H, y0 + ph) - body * 2
+        dash = str(rng.choice(["-", "=", "*", "."]))
+        dashes = dash * int(span / max(font.getlength(dash), 1))
+        for row in rows:
             if y > y_end:
                 break
-            if rng.random() < 0.8:
-                rule()
-                y += lead
-            if sec == "meta":
-                for key in rng.choice(
-                    ["INVOICE NO", "DATE", "CASHIER", "TABLE", "BILL NO", "TIME"], 3, replace=False
-                ):
-                    if y > y_end:
-                        break
-                    d, m, yr, hh, mm = (
-                        int(v) for v in rng.integers([1, 1, 10, 0, 0], [29, 13, 30, 24, 60])
-                    )
-                    val = {
-                        "DATE": f"{d:02d}/{m:02d}/20{yr}",
-                        "TIME": f"{hh:02d}:{mm:02d}",
-                        "CASHIER": words((right - left) * 0.3),
-                    }.get(str(key), digits[:8])
-                    if rng.random() < 0.5:
-                        put(left, y, f"{key}: {val}")
-                    else:
-                        put(left, y, f"{key}:")
-                        put(right - font.getlength(val), y, val)
-                    y += lead
-            elif sec == "items":
-                for _ in range(int(rng.integers(2, 15))):
-                    if y > y_end:
-                        break
-                    put(left, y, words((right - left) * rng.uniform(0.3, 0.7)))
-                    a = amount()
-                    if rng.random() < 0.4:  # quantity line under the item
-                        y += lead
-                        put(left + body * 2, y, f"{int(rng.integers(1, 10))} x {amount()}")
-                    put(right - font.getlength(a), y, a)
-                    y += lead
-            elif sec == "totals":
-                for key in ["SUBTOTAL", "GST 6%", "ROUNDING", "TOTAL", "CASH", "CHANGE"]:
-                    if y > y_end:
-                        break
-                    if rng.random() < 0.6:
-                        a = amount()
-                        put(left, y, key)
-                        put(right - font.getlength(a), y, a)
-                        y += lead
+            if row is not None:
+                for align, text in row:
+                    place(align, text)
+            elif face.covers(dash) and rng.random() < 0.5:
+                draw.text((left, y), dashes, font=font, fill=fill)
             else:
-                for _ in range(int(rng.integers(1, 3))):
-                    if y > y_end:
-                        break
-                    centred(words((right - left) * rng.uniform(0.3, 0.8)))
-                    y += lead
+                draw.line([(left, y + body * 0.5), (right, y + body * 0.5)], fill=fill, width=1)
+            y += lead
         out = np.asarray(page).astype(np.float32)
         if rng.random() < 0.5:  # thermal print fading in bands
             band = low_freq_noise(rng, H, W, 4)[..., None]
             out = 255 - (255 - out) * (0.7 + 0.3 * band)
-        return (
-            np.clip(out, 0, 255).astype(np.uint8),
-            quads,
-            texts,
-            (np.asarray(ink) if ink is not None else None),
-        )
+        out = np.clip(out, 0, 255).astype(np.uint8)
+        return out, quads, texts, (np.asarray(ink) if ink is not None else None)
 
     # --- scenes ------------------------------------------------------------------------------------
     def _scene(self, rng: np.random.Generator):
