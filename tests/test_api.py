@@ -24,7 +24,7 @@ from engine_models import (
 from openocr import OpenOCR
 from openocr.errors import InputError, ModelError
 from openocr.predictors import RecPredictor
-from openocr.preprocess.rec import RecPreConfig
+from openocr.preprocess.rec import RecPreConfig, rec_resize
 from openocr.results import Page, TextLine
 
 
@@ -210,6 +210,15 @@ def test_poly_box_type(models):
     eng = OpenOCR(det_model=models[0], rec_model=models[1], drop_score=0.0, det_box_type="poly")
     page = eng.ocr(rect_page([(40, 45, 240, 75)]))
     assert len(page) == 1 and len(page.lines[0].points) >= 4
+
+
+def test_rec_resize_averages_when_shrinking():
+    # a 1-px line that bilinear sampling at 4x reduction steps over (rows 49-50, 53-54 sampled)
+    crop = np.zeros((128, 256, 3), np.uint8)
+    crop[52] = 255
+    x = rec_resize(crop, 32)
+    assert x.shape == (3, 32, 64)
+    assert x.max() == pytest.approx(255 / 4 / 127.5 - 1, abs=0.02)
 
 
 def test_rec_batches_sorted_by_width_and_order_restored():

@@ -6,6 +6,8 @@ machine without the big font packages.
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 
@@ -54,6 +56,9 @@ def test_rec_labels_and_shapes(en):
         assert en.normalize(label) == label
         assert en.decode(en.encode(label)) == label
         assert img.std() > 3  # something is drawn
+        # wide enough for CTC at stride 8 (T >= length + repeats), unless capped by max_width
+        need = len(label) + sum(a == b for a, b in pairwise(label))
+        assert img.shape[1] >= min(320, 8 * need)
 
 
 def test_rec_seed_reproducible(en):

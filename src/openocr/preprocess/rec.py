@@ -28,6 +28,7 @@ class RecPreConfig:
     overlap: int = 96  # window overlap in resized pixels
     batch_size: int = 6
     width_multiple: int = 8  # padded batch width is rounded up to a multiple of this
+    x_scale: float = 1.0  # horizontal stretch after the height resize (more CTC steps per char)
 
 
 @dataclass
@@ -55,16 +56,21 @@ class RecBatch:
     segments: list[Segment] = field(default_factory=list)
 
 
-def resized_width(h: int, w: int, height: int = 48) -> int:
+def resized_width(h: int, w: float, height: int = 48) -> int:
     return max(1, int(math.ceil(height * w / max(h, 1))))
 
 
-def rec_resize(crop: np.ndarray, height: int = 48) -> np.ndarray:
-    """Resize an RGB uint8 crop to ``height`` keeping the aspect ratio; returns float32 CHW in
-    [-1, 1] (no padding)."""
+def rec_resize(crop: np.ndarray, height: int = 48, x_scale: float = 1.0) -> np.ndarray:
+    """Resize an RGB uint8 crop to ``height`` keeping the aspect ratio (times ``x_scale``
+    horizontally); returns float32 CHW in [-1, 1] (no padding)."""
     h, w = crop.shape[:2]
-    rw = resized_width(h, w, height)
-    img = cv2.resize(crop, (rw, height), interpolation=cv2.INTER_LINEAR)
+    rw = resized_width(h, w * x_scale, height)
+    # area averaging when shrinking (as the synthetic training lines are made; bilinear
+    # sampling aliases thin strokes away at large reduction factors), bilinear when enlarging
+    shrink = h > height
+    img = cv2.resize(
+        crop, (rw, height), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
+    )
     if img.ndim == 2:
         img = np.repeat(img[..., None], 3, axis=2)
     return _REC_LUT[img].transpose(2, 0, 1)
@@ -101,7 +107,7 @@ def make_rec_batches(
     """
     pieces: list[tuple[Segment, np.ndarray]] = []
     for i, crop in enumerate(crops):
-        x = rec_resize(crop, cfg.height)
+        x = rec_resize(crop, cfg.height, cfg.x_scale)
         cw = x.shape[2]
         for x0, x1, k0, k1 in split_windows(cw, cfg.max_width, cfg.overlap):
             pieces.append((Segment(i, x0, x1, cw, k0, k1), x[:, :, x0:x1]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from itertools import pairwise
 from pathlib import Path
 
 import cv2
@@ -224,7 +225,15 @@ class RecLineGenerator:
         if rng.random() < 0.1 and w0 > 3 * h0:
             mask = curve(mask, rng, amp=float(rng.uniform(0.1, 0.35)) * h0)
             h0, w0 = mask.shape
-        if rng.random() < 0.4:
+        # a word photographed at an angle and cut by its axis-aligned box (crops of rotated
+        # scene words that were not rectified)
+        tilted = not vertical and len(text) <= 12 and rng.random() < 0.12
+        if tilted:
+            M = random_homography(
+                rng, w0, h0, rot_deg=30.0, shear=0.1, persp=float(rng.uniform(0.0, 0.08))
+            )
+            mask = cv2.warpPerspective(mask, M, warp_size(M, w0, h0), flags=cv2.INTER_LINEAR)
+        elif rng.random() < 0.4:
             big = rng.random() < 0.15
             M = random_homography(
                 rng,
@@ -243,6 +252,8 @@ class RecLineGenerator:
         ref = float(ih) if not vertical else float(ih)
         if self.lang == "en" or not vertical:
             ref = max(ref, size * 0.55)  # lines of dots or dashes are thin: use the font size
+        if tilted:
+            ref = min(ref, float(size))  # margins follow the text, not the tilted box
         # margins: tight to loose crops
         loose = rng.random() < 0.08
         mt = int(ref * rng.uniform(0.02, 0.25 if not loose else 0.6))
@@ -305,7 +316,11 @@ class RecLineGenerator:
                 interpolation=cv2.INTER_LINEAR if rng.random() < 0.7 else cv2.INTER_NEAREST,
             )
         img = photometric(img, rng)
-        w = max(1, min(self.max_width, int(round(cw * H / ch))))
+        # horizontal scale: condensed and extended faces, crops stretched at inference; never
+        # so narrow that CTC cannot align the label (T = width / 8 >= length + repeats)
+        sx = float(np.exp(rng.uniform(np.log(0.7), np.log(1.8)))) if rng.random() < 0.3 else 1.0
+        need = 8.8 * (len(text) + sum(a == b for a, b in pairwise(text)))
+        w = max(1, min(self.max_width, int(round(max(cw * H / ch * sx, need)))))
         img = cv2.resize(img, (w, H), interpolation=cv2.INTER_AREA if ch > H else cv2.INTER_LINEAR)
         if rng.random() < 0.03:
             img = 255 - img
