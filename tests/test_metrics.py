@@ -63,6 +63,7 @@ def test_auto_protocol_scores_chinese_lines_exactly():
     labels = ["对的", "IIIT5K"]
     assert resolve_protocol("auto", labels) == "exact"
     assert resolve_protocol("auto", ["Hello", "w0rld"]) == "standard"
+    assert resolve_protocol("auto", ["CAFÉ", "Marché"]) == "standard"  # ICDAR2015 crops
     assert resolve_protocol("standard", labels) == "standard"
     with pytest.raises(ValueError, match="unknown protocol"):
         resolve_protocol("lenient", labels)

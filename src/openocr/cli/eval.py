@@ -28,7 +28,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         choices=["auto", "standard", "exact"],
         default="auto",
         help="rec: standard = case-insensitive [0-9a-z] word accuracy; exact = full string; "
-        "auto = standard for all-ASCII labels, else exact (Chinese)",
+        "auto = standard for Latin-script labels, else exact (Chinese)",
     )
     p.add_argument("--drop-score", type=float, default=0.5, help="e2e: drop lines below this score")
     p.add_argument(

@@ -24,10 +24,12 @@ PROTOCOLS = {
 
 
 def resolve_protocol(protocol: str, labels: list[str]) -> str:
-    """``auto``: ``standard`` when every label is ASCII, else ``exact`` (the standard filter
-    would delete every Chinese character and score empty strings as matches)."""
+    """``auto``: ``standard`` when every label is in Latin script, else ``exact`` (the standard
+    filter would delete every Chinese character and score empty strings as matches). Accented
+    Latin letters (ICDAR2015's "CAFÉ") keep a set on the standard protocol."""
     if protocol == "auto":
-        return "standard" if all(t.isascii() for t in labels) else "exact"
+        latin = all(ord(c) < 0x250 for t in labels for c in t)  # Basic Latin .. Latin Ext-B
+        return "standard" if latin else "exact"
     if protocol not in PROTOCOLS:
         raise ValueError(f"unknown protocol {protocol!r}: auto, {', '.join(PROTOCOLS)}")
     return protocol

@@ -443,7 +443,9 @@ class DetPageGenerator:
         """A till receipt: scanned alone (the page is the slip) or photographed on a surface.
 
         The slip is laid out as rows: ``None`` is a printed rule (ink, not a text line), else a
-        list of ``(align, text)`` parts, ``align`` one of left, right, centre, indent."""
+        list of ``(align, text)`` parts, ``align`` one of left, right, centre, indent, or a column
+        (quantity and unit price right-aligned, currency left-aligned): receipts print short
+        tokens ("1", "RM") as separate boxes."""
         W0, H0 = self.size
         pw, ph = int(W0 * rng.uniform(0.35, 0.75)), int(H0 * rng.uniform(0.8, 1.6))
         if rng.random() < 0.5:  # scanned: the page is the slip
@@ -509,15 +511,33 @@ class DetPageGenerator:
             split = rng.random() >= 0.5
             meta.append([("l", f"{key}:"), ("r", val)] if split else [("l", f"{key}: {val}")])
         items = []
+        columns = rng.random() < 0.5  # item table: name, quantity, unit price, amount columns
+        if columns:
+            items.append(
+                [
+                    ("l", str(rng.choice(["ITEM", "DESCRIPTION", "DESC"]))),
+                    ("q", str(rng.choice(["QTY", "Q", "QTY."]))),
+                    ("u", str(rng.choice(["PRICE", "U/P", "U.PRICE"]))),
+                    ("r", str(rng.choice(["AMOUNT", "AMT", "TOTAL"]))),
+                ]
+            )
         for _ in range(int(rng.integers(2, 15))):
-            name, price = words(span * rng.uniform(0.3, 0.7)), amount()
-            if rng.random() < 0.4:  # quantity line under the item
+            price = amount()
+            if columns:
+                qty = str(int(rng.integers(1, 10)) if rng.random() < 0.8 else rng.integers(10, 100))
+                name = words(span * rng.uniform(0.15, 0.4))
+                unit = f"{rng.uniform(0, 500):.2f}"
+                items.append([("l", name), ("q", qty), ("u", unit), ("r", price)])
+            elif rng.random() < 0.4:  # quantity line under the item
                 qty = f"{int(rng.integers(1, 10))} x {amount()}"
-                items += [[("l", name)], [("i", qty), ("r", price)]]
+                items += [[("l", words(span * rng.uniform(0.3, 0.7)))], [("i", qty), ("r", price)]]
             else:
-                items.append([("l", name), ("r", price)])
+                items.append([("l", words(span * rng.uniform(0.3, 0.7))), ("r", price)])
+        currency = rng.random() < 0.3  # the currency printed in its own column
         totals = [
-            [("l", key), ("r", amount())]
+            [("l", key), ("m", "RM"), ("r", amount().removeprefix("RM"))]
+            if currency
+            else [("l", key), ("r", amount())]
             for key in ["SUBTOTAL", "GST 6%", "ROUNDING", "TOTAL", "CASH", "CHANGE"]
             if rng.random() < 0.6
         ]
@@ -525,16 +545,25 @@ class DetPageGenerator:
         for section in (meta, items, totals, footer):
             rows += ([None] if rng.random() < 0.8 else []) + section
 
-        def place(align: str, text: str, f=font) -> None:
+        def place(align: str, text: str, f=font, after: float = -np.inf) -> float:
+            """Draw one part unless it would run into the row's previous part (which ends at
+            ``after``); returns where this row now ends."""
             if text and face.covers(text):
                 x = {
                     "l": left,
                     "i": left + body * 2,
                     "r": right - f.getlength(text),
                     "c": left + max(0.0, (span - f.getlength(text)) / 2),
+                    "q": left + span * q_edge - f.getlength(text),  # right-aligned columns
+                    "u": left + span * u_edge - f.getlength(text),
+                    "m": left + span * m_x,
                 }[align]
-                self._put_line(draw, mdraw, x, y, text, f, color, quads, texts)
+                if x >= after + body * 0.8:
+                    self._put_line(draw, mdraw, x, y, text, f, color, quads, texts)
+                    return x + f.getlength(text)
+            return after
 
+        q_edge, u_edge, m_x = rng.uniform(0.5, 0.6), rng.uniform(0.72, 0.8), rng.uniform(0.5, 0.62)
         y = float(y0 + margin)
         place("c", title, self.latin.font(fam[0], int(body * 1.4)) if fam is not None else font)
         y += lead * 1.3
@@ -545,8 +574,9 @@ class DetPageGenerator:
             if y > y_end:
                 break
             if row is not None:
+                end = -np.inf
                 for align, text in row:
-                    place(align, text)
+                    end = place(align, text, after=end)
             elif face.covers(dash) and rng.random() < 0.5:
                 draw.text((left, y), dashes, font=font, fill=fill)
             else:
