@@ -238,6 +238,29 @@ def test_rec_batches_sorted_by_width_and_order_restored():
     assert timings["rec_model"] > 0
 
 
+class WidthScoredRec(LevelRec):
+    """LevelRec whose confidence grows with the input width (so a stretched re-read wins)."""
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        probs = super().__call__(x)
+        content = (x[:, 0, x.shape[2] // 2] != 0).sum(1)  # columns that are not padding
+        return np.where(probs > 0.5, np.minimum(0.99, content / 1000)[:, None, None], probs)
+
+
+def test_dense_crops_are_read_again_stretched():
+    levels = [1, 2, 3, 4, 5, 6, 7, 8]
+    dense = level_crop(levels, block=6)  # 6-px characters: stride-8 steps skip some of them
+    sparse = level_crop([1, 2])  # 1 character per height: read once
+    backend = WidthScoredRec()
+    once = RecPredictor(backend, cfg=RecPreConfig(retry_density=0))([dense, sparse])[0]
+    wide = RecPredictor(backend, cfg=RecPreConfig(retry_density=0, x_scale=1.5))([dense])[0]
+    assert once[0].text == "abcefg" and wide[0].text == "abcdefgh"  # x1 skips "d" and "h"
+    backend.calls.clear()
+    outs, _ = RecPredictor(backend, cfg=RecPreConfig(retry_scales=(1.25, 1.5)))([dense, sparse])
+    assert [o.text for o in outs] == [wide[0].text, "ab"]  # the best-scored (x1.5) reading
+    assert len(backend.calls) == 3 and [c[0] for c in backend.calls[1:]] == [1, 1]
+
+
 def test_long_line_split_with_overlap_loses_and_repeats_nothing():
     levels = [1 + (i * 7) % 10 for i in range(60)]  # 60 blocks of 48 px: 2880 px, ratio 60
     crop = level_crop(levels)

@@ -128,6 +128,27 @@ class RecPredictor:
         self, crops: Sequence[np.ndarray], batch_size: int | None = None
     ) -> tuple[list[RecOutput], dict[str, float]]:
         cfg = self.cfg if not batch_size else dataclasses.replace(self.cfg, batch_size=batch_size)
+        outputs, timings = self._read(crops, cfg)
+        if not cfg.retry_density:
+            return outputs, timings
+        dense = [
+            i
+            for i, (crop, out) in enumerate(zip(crops, outputs, strict=True))
+            if len(out.text) * crop.shape[0] > cfg.retry_density * crop.shape[1]
+        ]
+        for scale in cfg.retry_scales if dense else ():
+            again, t = self._read(
+                [crops[i] for i in dense], dataclasses.replace(cfg, x_scale=scale)
+            )
+            timings = {k: v + t[k] for k, v in timings.items()}
+            for i, out in zip(dense, again, strict=True):
+                if out.score > outputs[i].score:
+                    outputs[i] = out
+        return outputs, timings
+
+    def _read(
+        self, crops: Sequence[np.ndarray], cfg: RecPreConfig
+    ) -> tuple[list[RecOutput], dict[str, float]]:
         t0 = time.perf_counter()
         batches = make_rec_batches(crops, cfg)
         t_pre = time.perf_counter() - t0

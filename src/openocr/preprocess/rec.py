@@ -29,6 +29,11 @@ class RecPreConfig:
     batch_size: int = 6
     width_multiple: int = 8  # padded batch width is rounded up to a multiple of this
     x_scale: float = 1.0  # horizontal stretch after the height resize (more CTC steps per char)
+    # crops read at more than retry_density characters per unit of aspect ratio (w/h) are read
+    # again stretched by each of retry_scales; the reading with the best mean score is kept
+    # (dense text needs more CTC steps per character than stride 8 gives). 0 disables.
+    retry_density: float = 2.0
+    retry_scales: tuple[float, ...] = (1.25, 1.5)
 
 
 @dataclass
