@@ -15,13 +15,13 @@ aspect ratio (w/h): the condensed text a stride-8 recognizer struggles with.
 from __future__ import annotations
 
 import argparse
-import re
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from openocr.eval.evaluate import load_det_items
+from openocr.eval.evaluate import PROTOCOLS, load_det_items
+from openocr.eval.metrics import normalize_text
 from openocr.io import load_image
 
 
@@ -39,7 +39,7 @@ def main() -> None:
         img = load_image(path)
         h, w = img.shape[:2]
         for inst in instances:
-            alnum = re.sub(r"[^0-9a-z]", "", inst["text"].lower())
+            alnum = normalize_text(inst["text"], **PROTOCOLS["standard"])
             if inst.get("ignore") or not alnum:
                 continue
             pts = np.asarray(inst["points"], np.float32)
