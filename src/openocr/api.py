@@ -59,7 +59,7 @@ def build_detector(
     backend: str | None = "onnx",
     device: str = "cpu",
     threads: int = 2,
-    limit_side_len: int = 960,
+    limit_side_len: int = DetPreConfig.limit_side_len,
     limit_type: str = "area",
     post: DBPostConfig | None = None,
 ) -> DetPredictor:
@@ -168,7 +168,7 @@ class OpenOCR:
         charset: Any = None,
         threads: int = 2,
         rec_batch_num: int = 6,
-        det_limit_side_len: int = 960,
+        det_limit_side_len: int = DetPreConfig.limit_side_len,
         det_limit_type: str = "area",
         det_post: DBPostConfig | None = None,
         reading_order: str = "reference",

@@ -64,11 +64,13 @@ def add_model_args(p: argparse.ArgumentParser, det: bool, rec: bool) -> None:
             choices=("quad", "poly"),
             default="quad",
         )
+        from ..preprocess.det import DetPreConfig  # the engine's default, one place
+
         p.add_argument(
             "--limit-side-len",
             type=_side_len,
-            default=960,
-            help="detector input size (default 960): see --limit-type",
+            default=DetPreConfig.limit_side_len,
+            help=f"detector input size (default {DetPreConfig.limit_side_len}): see --limit-type",
         )
         p.add_argument(
             "--limit-type",
@@ -79,7 +81,7 @@ def add_model_args(p: argparse.ArgumentParser, det: bool, rec: bool) -> None:
         )
         p.add_argument("--thresh", type=float, help="binarization threshold (default 0.3)")
         p.add_argument("--box-thresh", type=float, help="box score threshold (default 0.6)")
-        p.add_argument("--unclip-ratio", type=float, help="box expansion (default 1.5)")
+        p.add_argument("--unclip-ratio", type=float, help="box expansion (default 2.2)")
     if rec:
         p.add_argument(
             "--rec-model",

@@ -20,6 +20,8 @@ import numpy as np
 
 from ..errors import OpenOCRError
 from ..io import load_pages
+from ..postprocess.db import DBPostConfig
+from ..preprocess.det import DetPreConfig
 from ..results import Page
 from .examples import example_paths
 
@@ -229,7 +231,7 @@ def build_demo(
                 box_thresh = gr.Slider(
                     0,
                     1,
-                    value=0.6,
+                    value=DBPostConfig.box_thresh,
                     step=0.01,
                     label="Box threshold",
                     info="minimum detector score of a box",
@@ -238,17 +240,19 @@ def build_demo(
                 unclip = gr.Slider(
                     1.0,
                     3.0,
-                    value=1.5,
+                    value=DBPostConfig.unclip_ratio,
                     step=0.05,
                     label="Unclip ratio",
                     info="how much each box is expanded",
                     elem_id="unclip-ratio",
                 )
                 with gr.Accordion("More detector options", open=False):
-                    thresh = gr.Slider(0, 1, value=0.3, step=0.01, label="Mask threshold")
+                    thresh = gr.Slider(
+                        0, 1, value=DBPostConfig.thresh, step=0.01, label="Mask threshold"
+                    )
                     side = gr.Number(
                         label="Detection input size (pixel budget: a square of this side)",
-                        value=960,
+                        value=DetPreConfig.limit_side_len,
                         minimum=32,
                         maximum=4096,
                         precision=0,

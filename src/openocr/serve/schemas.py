@@ -17,13 +17,13 @@ class DetOptions(BaseModel):
 
     thresh: float | None = Field(None, ge=0, le=1, description="binarization threshold (0.3)")
     box_thresh: float | None = Field(None, ge=0, le=1, description="box score threshold (0.6)")
-    unclip_ratio: float | None = Field(None, gt=0, le=10, description="box expansion (1.5)")
+    unclip_ratio: float | None = Field(None, gt=0, le=10, description="box expansion (2.2)")
     score_mode: Literal["slow", "fast"] | None = Field(None, description="box scoring (slow)")
     limit_side_len: int | None = Field(
         None,
         ge=32,
         le=4096,
-        description="detector input size (960): images over a square of this side in pixels are shrunk to it",
+        description="detector input size (1280): images over a square of this side in pixels are shrunk to it",
     )
     limit_type: Literal["area", "max", "min"] | None = Field(
         None, description="area: pixel budget (default); max: long side; min: short side"

@@ -138,12 +138,12 @@ class DetTask:
     def evaluate(
         self, model: torch.nn.Module, device: torch.device, memory_format: torch.memory_format
     ) -> dict[str, float]:
-        from ..postprocess.db import DBPostProcessor
+        from ..postprocess.db import LABEL_UNCLIP_RATIO, DBPostConfig, DBPostProcessor
         from ..preprocess.det import det_preprocess
 
         cfg = self.cfg
         metric = DetMetric()
-        post = DBPostProcessor()
+        post = DBPostProcessor(DBPostConfig(unclip_ratio=LABEL_UNCLIP_RATIO))
         model.eval()
         for spec in cfg.Eval.sources:
             src = build_source(spec, "det")
