@@ -64,7 +64,8 @@ def add_model_args(p: argparse.ArgumentParser, det: bool, rec: bool) -> None:
             choices=("quad", "poly"),
             default="quad",
         )
-        from ..preprocess.det import DetPreConfig  # the engine's default, one place
+        from ..postprocess.db import DBPostConfig as Post  # the engine's defaults, one place
+        from ..preprocess.det import DetPreConfig
 
         p.add_argument(
             "--limit-side-len",
@@ -79,9 +80,15 @@ def add_model_args(p: argparse.ArgumentParser, det: bool, rec: bool) -> None:
             help="area: shrink to at most a limit-side-len square's pixels (default; keeps tall "
             "receipts sharp); max: long side at most limit-side-len; min: short side at least",
         )
-        p.add_argument("--thresh", type=float, help="binarization threshold (default 0.3)")
-        p.add_argument("--box-thresh", type=float, help="box score threshold (default 0.6)")
-        p.add_argument("--unclip-ratio", type=float, help="box expansion (default 2.2)")
+        p.add_argument(
+            "--thresh", type=float, help=f"binarization threshold (default {Post.thresh})"
+        )
+        p.add_argument(
+            "--box-thresh", type=float, help=f"box score threshold (default {Post.box_thresh})"
+        )
+        p.add_argument(
+            "--unclip-ratio", type=float, help=f"box expansion (default {Post.unclip_ratio})"
+        )
     if rec:
         p.add_argument(
             "--rec-model",

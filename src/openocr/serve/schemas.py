@@ -7,6 +7,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..postprocess.db import DBPostConfig as Post
+from ..preprocess.det import DetPreConfig
+
 Points = list[list[int]]
 
 
@@ -15,15 +18,24 @@ class DetOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    thresh: float | None = Field(None, ge=0, le=1, description="binarization threshold (0.3)")
-    box_thresh: float | None = Field(None, ge=0, le=1, description="box score threshold (0.6)")
-    unclip_ratio: float | None = Field(None, gt=0, le=10, description="box expansion (2.2)")
-    score_mode: Literal["slow", "fast"] | None = Field(None, description="box scoring (slow)")
+    thresh: float | None = Field(
+        None, ge=0, le=1, description=f"binarization threshold ({Post.thresh})"
+    )
+    box_thresh: float | None = Field(
+        None, ge=0, le=1, description=f"box score threshold ({Post.box_thresh})"
+    )
+    unclip_ratio: float | None = Field(
+        None, gt=0, le=10, description=f"box expansion ({Post.unclip_ratio})"
+    )
+    score_mode: Literal["slow", "fast"] | None = Field(
+        None, description=f"box scoring ({Post.score_mode})"
+    )
     limit_side_len: int | None = Field(
         None,
         ge=32,
         le=4096,
-        description="detector input size (1280): images over a square of this side in pixels are shrunk to it",
+        description=f"detector input size ({DetPreConfig.limit_side_len}): images over a square "
+        "of this side in pixels are shrunk to it",
     )
     limit_type: Literal["area", "max", "min"] | None = Field(
         None, description="area: pixel budget (default); max: long side; min: short side"
