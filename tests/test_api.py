@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -24,7 +25,7 @@ from engine_models import (
 from openocr import OpenOCR
 from openocr.errors import InputError, ModelError
 from openocr.predictors import RecPredictor
-from openocr.preprocess.rec import RecPreConfig, rec_resize
+from openocr.preprocess.rec import RecPreConfig, rec_resize, rotated_band
 from openocr.results import Page, TextLine
 
 
@@ -256,9 +257,61 @@ def test_dense_crops_are_read_again_stretched():
     wide = RecPredictor(backend, cfg=RecPreConfig(retry_density=0, x_scale=1.5))([dense])[0]
     assert once[0].text == "abcefg" and wide[0].text == "abcdefgh"  # x1 skips "d" and "h"
     backend.calls.clear()
-    outs, _ = RecPredictor(backend, cfg=RecPreConfig(retry_scales=(1.25, 1.5)))([dense, sparse])
+    cfg = RecPreConfig(retry_scales=(1.25, 1.5), rotate_angles=())
+    outs, _ = RecPredictor(backend, cfg=cfg)([dense, sparse])
     assert [o.text for o in outs] == [wide[0].text, "ab"]  # the best-scored (x1.5) reading
     assert len(backend.calls) == 3 and [c[0] for c in backend.calls[1:]] == [1, 1]
+
+
+class MiddleRowRec(LevelRec):
+    """Reads one "a" whose confidence is the dark share of the input's middle row (padding left
+    out): a dark bar turned level scores best."""
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        self.calls.append(x.shape)
+        b, _, h, w = x.shape
+        row = x[:, 0, h // 2]
+        dark = ((row < -0.5).sum(1) / np.maximum(1, (row != 0).sum(1))).astype(np.float32)
+        n = len(FAKE_CHARS) + 1
+        probs = np.full((b, w // 8, n), 0.001, np.float32)
+        probs[:, :, 0] = 1 - 0.001 * (n - 1)  # blank
+        dark = np.clip(dark, 0.2, 0.99)  # "a" stays the first step's best class
+        probs[:, 0] = ((1 - dark) / (n - 1))[:, None]
+        probs[:, 0, 1] = dark
+        return probs
+
+
+def tilted_bar(angle: float, w: int = 120, h: int = 24) -> np.ndarray:
+    """White axis-aligned crop around a black w x h bar rotated by ``angle`` degrees."""
+    pts = cv2.boxPoints(((0.0, 0.0), (float(w), float(h)), angle))
+    pts -= pts.min(0)
+    size = np.ceil(pts.max(0)).astype(int) + 1
+    img = np.full((size[1], size[0], 3), 255, np.uint8)
+    cv2.fillPoly(img, [np.round(pts).astype(np.int32)], (0, 0, 0))
+    return img
+
+
+def test_rotated_band_levels_a_tilted_word():
+    crop = tilted_bar(24)
+    bands = [rotated_band(crop, a) for a in (24, -24)]
+    level = max(bands, key=lambda b: (b[b.shape[0] // 2] < 128).mean())
+    assert abs(level.shape[0] - 24 * 1.3) <= 3 and abs(level.shape[1] - (120 + 24 * 0.3)) <= 3
+    assert (level[level.shape[0] // 2] < 128).mean() > 0.9
+    assert rotated_band(crop, 45) is None  # no word fills its box at 45 degrees
+    assert rotated_band(np.zeros((10, 200, 3), np.uint8), 36) is None  # too flat for 36
+
+
+def test_unsure_short_crops_are_read_again_turned():
+    crop, wide = tilted_bar(24), np.full((20, 200, 3), 255, np.uint8)
+    wide[10:, :60] = 0  # dark share 0.3 on the middle row: unsure, but too wide to be a tilt
+    backend = MiddleRowRec()
+    plain = RecPredictor(backend, cfg=RecPreConfig(rotate_angles=()))([crop, wide])[0]
+    assert len(backend.calls) == 1 and plain[0].score < 0.9
+    backend.calls.clear()
+    outs, _ = RecPredictor(backend, cfg=RecPreConfig(rotate_angles=(24.0, -24.0)))([crop, wide])
+    assert outs[0].text == "a" and outs[0].score > 0.9  # the level reading wins
+    assert outs[1].score == plain[1].score  # wide crop not retried
+    assert [c[0] for c in backend.calls] == [2, 1, 1]  # one crop re-read per angle
 
 
 def test_long_line_split_with_overlap_loses_and_repeats_nothing():

@@ -150,6 +150,9 @@ def test_det_and_rec_subcommands(models, images, tmp_path, capsys):
     (line,) = _lines(out / "rec_results.txt")
     assert re.fullmatch(r"[^\t]+line\.jpg\t[^\t\n]*\t\d\.\d{3}\n", line)
     assert "nope.png: no such file" in capsys.readouterr().err
+    tilted = ["rec", str(images / "line.jpg"), "--rec-model", models[1], "--out", str(out)]
+    assert main([*tilted, "--tilted-words"]) == 0
+    assert _lines(out / "rec_results.txt")[0].split("\t")[0].endswith("line.jpg")
 
 
 def _run_tool(script: str, args: list[str], cwd: Path) -> subprocess.CompletedProcess:

@@ -18,7 +18,7 @@ from .errors import ModelError
 from .postprocess.ctc import ctc_greedy_decode, ensure_probs
 from .postprocess.db import DBPostConfig, DBPostProcessor, DetResult
 from .preprocess.det import DetPreConfig, det_preprocess
-from .preprocess.rec import RecPreConfig, make_rec_batches
+from .preprocess.rec import RecPreConfig, make_rec_batches, rotated_band
 from .runtime.base import Backend
 
 DET_PRE_KEYS = {"limit_side_len", "limit_type", "det_input_size"}
@@ -129,22 +129,45 @@ class RecPredictor:
     ) -> tuple[list[RecOutput], dict[str, float]]:
         cfg = self.cfg if not batch_size else dataclasses.replace(self.cfg, batch_size=batch_size)
         outputs, timings = self._read(crops, cfg)
-        if not cfg.retry_density:
-            return outputs, timings
         dense = [
             i
             for i, (crop, out) in enumerate(zip(crops, outputs, strict=True))
-            if len(out.text) * crop.shape[0] > cfg.retry_density * crop.shape[1]
+            if cfg.retry_density
+            and len(out.text) * crop.shape[0] > cfg.retry_density * crop.shape[1]
         ]
         for scale in cfg.retry_scales if dense else ():
-            again, t = self._read(
-                [crops[i] for i in dense], dataclasses.replace(cfg, x_scale=scale)
+            picked = [crops[i] for i in dense]
+            self._keep_best(
+                outputs, timings, dense, picked, dataclasses.replace(cfg, x_scale=scale)
             )
-            timings = {k: v + t[k] for k, v in timings.items()}
-            for i, out in zip(dense, again, strict=True):
-                if out.score > outputs[i].score:
-                    outputs[i] = out
+        unsure = [
+            i
+            for i, (crop, out) in enumerate(zip(crops, outputs, strict=True))
+            if out.score < cfg.rotate_score and crop.shape[1] < cfg.rotate_aspect * crop.shape[0]
+        ]
+        for angle in cfg.rotate_angles if unsure else ():
+            bands = [(i, rotated_band(crops[i], angle)) for i in unsure]
+            bands = [(i, band) for i, band in bands if band is not None]
+            if bands:
+                index, picked = zip(*bands, strict=True)
+                self._keep_best(outputs, timings, list(index), list(picked), cfg)
         return outputs, timings
+
+    def _keep_best(
+        self,
+        outputs: list[RecOutput],
+        timings: dict[str, float],
+        index: list[int],
+        crops: list[np.ndarray],
+        cfg: RecPreConfig,
+    ) -> None:
+        """Read ``crops`` (variants of ``outputs[index]``); keep each reading that scores better."""
+        again, t = self._read(crops, cfg)
+        for k, v in t.items():
+            timings[k] += v
+        for i, out in zip(index, again, strict=True):
+            if out.score > outputs[i].score:
+                outputs[i] = out
 
     def _read(
         self, crops: Sequence[np.ndarray], cfg: RecPreConfig

@@ -34,6 +34,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--max-samples", type=int, default=0, help="evaluate only the first N items (0 = all)"
     )
+    p.add_argument(
+        "--tilted-words",
+        action="store_true",
+        help="rec: crops cut by axis-aligned boxes of rotated words (e.g. ICDAR2015 derived "
+        "crops): re-read unsure short crops turned by +-12/24/36 degrees",
+    )
     p.add_argument("--json", dest="json_out", help="write the results as JSON to this file")
     p.set_defaults(func=run)
 
@@ -63,7 +69,9 @@ def run(args: argparse.Namespace) -> int:
         name = Path(data).name
         if args.task == "rec":
             model = args.model or _default_model("rec", args.backend)
-            results[name] = evaluate_rec(model, data, args.protocol, args.backend, args.max_samples)
+            results[name] = evaluate_rec(
+                model, data, args.protocol, args.backend, args.max_samples, tilted=args.tilted_words
+            )
         elif args.task == "det":
             model = args.model or _default_model("det", args.backend)
             results[name] = evaluate_det(model, data, args.backend, args.max_samples)

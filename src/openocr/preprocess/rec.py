@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+# rotate_angles for crops of tilted words in axis-aligned boxes (chosen on held-out synthetic words)
+TILTED_WORD_ANGLES = (12.0, -12.0, 24.0, -24.0, 36.0, -36.0)
 _REC_LUT = (np.arange(256, dtype=np.float32) / 127.5 - 1.0).astype(np.float32)  # (p/255 - 0.5)/0.5
 
 
@@ -34,6 +36,14 @@ class RecPreConfig:
     # (dense text needs more CTC steps per character than stride 8 gives). 0 disables.
     retry_density: float = 2.0
     retry_scales: tuple[float, ...] = (1.25, 1.5)
+    # short crops (w/h under rotate_aspect) still read with a mean score under rotate_score are
+    # read again turned by each of rotate_angles (degrees), cut to the band a word rotated by
+    # that angle inside its axis-aligned box would occupy; the best-scored reading is kept.
+    # Off by default: it helps crops of tilted words cut by axis-aligned boxes but costs level
+    # crops (docs/engine.md, pipeline step 5); TILTED_WORD_ANGLES turns it on.
+    rotate_score: float = 0.9
+    rotate_aspect: float = 3.0
+    rotate_angles: tuple[float, ...] = ()
 
 
 @dataclass
@@ -79,6 +89,33 @@ def rec_resize(crop: np.ndarray, height: int = 48, x_scale: float = 1.0) -> np.n
     if img.ndim == 2:
         img = np.repeat(img[..., None], 3, axis=2)
     return _REC_LUT[img].transpose(2, 0, 1)
+
+
+def rotated_band(crop: np.ndarray, angle: float, margin: float = 0.15) -> np.ndarray | None:
+    """``crop`` turned ``angle`` degrees counter-clockwise and cut to the band of a word that
+    fills the crop's axis-aligned box at that angle, plus ``margin`` of its height per side.
+
+    The word's size follows from the crop's: W = w cos + h sin, H = w sin + h cos. Returns None
+    when no word fits (angles near 45 degrees, or a crop too flat or too narrow for the angle).
+    """
+    H, W = crop.shape[:2]
+    c, s = math.cos(math.radians(abs(angle))), math.sin(math.radians(abs(angle)))
+    det = c * c - s * s
+    if det < 0.2:
+        return None
+    w, h = (W * c - H * s) / det, (H * c - W * s) / det
+    if w < 4 or h < 4:
+        return None
+    new_w, new_h = int(W * c + H * s + 0.5), int(W * s + H * c + 0.5)
+    M = cv2.getRotationMatrix2D((W / 2, H / 2), angle, 1.0)
+    M[:, 2] += ((new_w - W) / 2, (new_h - H) / 2)
+    turned = cv2.warpAffine(
+        crop, M, (new_w, new_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
+    m = margin * h
+    y0, y1 = max(0, int(new_h / 2 - h / 2 - m)), min(new_h, int(new_h / 2 + h / 2 + m + 1))
+    x0, x1 = max(0, int(new_w / 2 - w / 2 - m)), min(new_w, int(new_w / 2 + w / 2 + m + 1))
+    return turned[y0:y1, x0:x1]
 
 
 def split_windows(width: int, max_width: int, overlap: int) -> list[tuple[int, int, float, float]]:
