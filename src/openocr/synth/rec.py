@@ -95,6 +95,8 @@ class RecLineGenerator:
     nonempty, at most ``max_len`` characters). ``text_lang`` picks the text sampler (default: ``en``
     for small charsets, else ``ch``); ``text_lang='en'`` with the ``ch`` charset gives the English
     lines that a Chinese + English model is trained on alongside its Chinese lines.
+    ``tilt_ratio``: share of short lines rotated up to 30 degrees and cut by their axis-aligned
+    box (scene words cropped without rectification).
     """
 
     def __init__(
@@ -111,11 +113,13 @@ class RecLineGenerator:
         system_fonts: bool = True,
         photos: bool = True,
         text_lang: str | None = None,
+        tilt_ratio: float = 0.12,
     ):
         self.charset = Charset.load(charset) if isinstance(charset, str) else charset
         self.height = int(height)
         self.max_width = int(max_width)
         self.max_len = int(max_len)
+        self.tilt_ratio = float(tilt_ratio)
         self.rng = np.random.default_rng(seed)
         faces = load_faces(exclude_fonts, fonts, font_dirs, system_fonts)
         latin, cjk = split_pools(faces)
@@ -227,7 +231,7 @@ class RecLineGenerator:
             h0, w0 = mask.shape
         # a word photographed at an angle and cut by its axis-aligned box (crops of rotated
         # scene words that were not rectified)
-        tilted = not vertical and len(text) <= 12 and rng.random() < 0.12
+        tilted = not vertical and len(text) <= 12 and rng.random() < self.tilt_ratio
         if tilted:
             M = random_homography(
                 rng, w0, h0, rot_deg=30.0, shear=0.1, persp=float(rng.uniform(0.0, 0.08))

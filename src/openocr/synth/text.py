@@ -430,21 +430,21 @@ class TextSampler:
 
     def _en(self, rng: np.random.Generator) -> str:
         u = rng.random()
-        if u < 0.38:  # single word
+        if u < 0.5:  # single word (what the standard scene-text sets hold)
             w = self.en_words(rng) if rng.random() < 0.75 else _word(rng)
-            w = apply_case(rng, w, upper=0.3)
+            w = apply_case(rng, w, upper=0.45)  # signs, titles: scene words are often capitals
             if rng.random() < 0.12:
                 w = w + str(rng.choice(list(".,:;!?)'\"")))
             elif rng.random() < 0.04:
                 w = str(rng.choice(list("(\"'#$"))) + w
             return w
-        if u < 0.58:  # phrase
+        if u < 0.66:  # phrase
             n = int(rng.integers(2, 6))
-            return apply_case(rng, " ".join(self.en_words(rng) for _ in range(n)), upper=0.15)
-        if u < 0.72 and self.en_sentences:
+            return apply_case(rng, " ".join(self.en_words(rng) for _ in range(n)), upper=0.25)
+        if u < 0.76 and self.en_sentences:
             s = self._fragment(rng, self.en_sentences, int(rng.integers(6, self.max_len + 1)))
             return s.upper() if rng.random() < 0.08 else s
-        if u < 0.92:
+        if u < 0.94:
             s = field_en(rng)
             return s.upper() if rng.random() < 0.1 else s
         return self._random_string(rng)
