@@ -88,9 +88,10 @@ def build_recognizer(
     charset: Any = None,
     batch_size: int = 6,
     lang: str = "en",
+    tilted_words: bool = False,
 ) -> RecPredictor:
     """A recognition-only predictor (``rec_model`` defaults to the shipped weights for
-    ``mode`` and ``lang``)."""
+    ``mode`` and ``lang``; ``tilted_words``: see ``RecPredictor``)."""
     from .runtime.base import load_backend
 
     if rec_model is None:
@@ -105,7 +106,7 @@ def build_recognizer(
         except (FileNotFoundError, ValueError) as e:
             raise ModelError(str(e)) from None
     backend_obj = load_backend(rec_model, backend, device, threads)
-    return RecPredictor(backend_obj, charset, batch_size=batch_size)
+    return RecPredictor(backend_obj, charset, batch_size=batch_size, tilted_words=tilted_words)
 
 
 def reference_line(item: PageImage, page: Page) -> str | None:

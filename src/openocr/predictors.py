@@ -18,7 +18,7 @@ from .errors import ModelError
 from .postprocess.ctc import ctc_greedy_decode, ensure_probs
 from .postprocess.db import DBPostConfig, DBPostProcessor, DetResult
 from .preprocess.det import DetPreConfig, det_preprocess
-from .preprocess.rec import RecPreConfig, make_rec_batches, rotated_band
+from .preprocess.rec import TILTED_WORD_ANGLES, RecPreConfig, make_rec_batches, rotated_band
 from .runtime.base import Backend
 
 DET_PRE_KEYS = {"limit_side_len", "limit_type", "det_input_size"}
@@ -82,7 +82,9 @@ class RecPredictor:
     """Recognizer: ``predictor(crops) -> (list[RecOutput], timings)``, in input order.
 
     Without ``cfg`` the preprocessing follows the model's training (a model trained on
-    batch-padded lines is padded to its batch's widest crop, not to the training width)."""
+    batch-padded lines is padded to its batch's widest crop, not to the training width).
+    ``tilted_words`` turns on the rotation re-read (``TILTED_WORD_ANGLES``) for crops cut by
+    axis-aligned boxes of rotated words."""
 
     def __init__(
         self,
@@ -90,6 +92,7 @@ class RecPredictor:
         charset: Any = None,
         cfg: RecPreConfig | None = None,
         batch_size: int | None = None,
+        tilted_words: bool = False,
     ) -> None:
         if backend.info.task and backend.info.task != "rec":
             raise ModelError(
@@ -109,6 +112,8 @@ class RecPredictor:
                 cfg = dataclasses.replace(cfg, min_width=2 * cfg.height)
         if batch_size:
             cfg = dataclasses.replace(cfg, batch_size=batch_size)
+        if tilted_words:
+            cfg = dataclasses.replace(cfg, rotate_angles=TILTED_WORD_ANGLES)
         height = backend.info.input_height or cfg.height
         if height != cfg.height:  # widths are given for height 48: scale them
 
@@ -143,7 +148,9 @@ class RecPredictor:
         unsure = [
             i
             for i, (crop, out) in enumerate(zip(crops, outputs, strict=True))
-            if out.score < cfg.rotate_score and crop.shape[1] < cfg.rotate_aspect * crop.shape[0]
+            if cfg.rotate_angles
+            and out.score < cfg.rotate_score
+            and crop.shape[1] < cfg.rotate_aspect * crop.shape[0]
         ]
         for angle in cfg.rotate_angles if unsure else ():
             bands = [(i, rotated_band(crops[i], angle)) for i in unsure]

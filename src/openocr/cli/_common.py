@@ -108,6 +108,15 @@ def add_model_args(p: argparse.ArgumentParser, det: bool, rec: bool) -> None:
         )
 
 
+def add_tilted_words_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--tilted-words",
+        action="store_true",
+        help="crops cut by axis-aligned boxes of rotated words (e.g. ICDAR2015 derived crops): "
+        "re-read unsure short crops turned by +-12/24/36 degrees",
+    )
+
+
 def add_output_args(p: argparse.ArgumentParser, default_out: str) -> None:
     p.add_argument(
         "-o",

@@ -6,6 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
+from ._common import add_tilted_words_arg
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -34,12 +36,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--max-samples", type=int, default=0, help="evaluate only the first N items (0 = all)"
     )
-    p.add_argument(
-        "--tilted-words",
-        action="store_true",
-        help="rec: crops cut by axis-aligned boxes of rotated words (e.g. ICDAR2015 derived "
-        "crops): re-read unsure short crops turned by +-12/24/36 degrees",
-    )
+    add_tilted_words_arg(p)  # rec only
     p.add_argument("--json", dest="json_out", help="write the results as JSON to this file")
     p.set_defaults(func=run)
 

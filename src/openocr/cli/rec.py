@@ -8,13 +8,13 @@ any input failed.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 from pathlib import Path
 
 from ._common import (
     add_input_args,
     add_model_args,
     add_output_args,
+    add_tilted_words_arg,
     all_inputs,
     progress,
     report_error,
@@ -29,12 +29,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     add_input_args(p)
     add_model_args(p, det=False, rec=True)
-    p.add_argument(
-        "--tilted-words",
-        action="store_true",
-        help="crops cut by axis-aligned boxes of rotated words (e.g. ICDAR2015 derived crops): "
-        "re-read unsure short crops turned by +-12/24/36 degrees",
-    )
+    add_tilted_words_arg(p)
     add_output_args(p, "openocr_output/rec")
     p.set_defaults(func=run)
 
@@ -91,11 +86,8 @@ def run(args: argparse.Namespace) -> int:
         charset=args.charset,
         batch_size=args.rec_batch_num,
         lang=args.lang,
+        tilted_words=args.tilted_words,
     )
-    if args.tilted_words:
-        from ..preprocess.rec import TILTED_WORD_ANGLES
-
-        recognizer.cfg = dataclasses.replace(recognizer.cfg, rotate_angles=TILTED_WORD_ANGLES)
     failed = recognize_files(
         recognizer, all_inputs(args), Path(args.out), args.quiet, args.recursive, args.exif
     )

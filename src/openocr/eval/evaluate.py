@@ -6,7 +6,6 @@ reference's label-file format; the same pre/post-processing as inference is used
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from pathlib import Path
 from typing import Any
@@ -55,15 +54,12 @@ def evaluate_rec(
     batch_size: int = 16,
     tilted: bool = False,
 ) -> dict[str, Any]:
-    """Word accuracy and 1 - NED of a recognizer on a labels.tsv set; ``tilted`` turns on the
-    rotation re-read for crops of rotated words (``TILTED_WORD_ANGLES``)."""
+    """Word accuracy and 1 - NED of a recognizer on a labels.tsv set; ``tilted``: the
+    rotation re-read for crops of rotated words (``RecPredictor(tilted_words=True)``)."""
     from ..predictors import RecPredictor
-    from ..preprocess.rec import TILTED_WORD_ANGLES
     from ..runtime.base import load_backend
 
-    predictor = RecPredictor(load_backend(model, backend))
-    if tilted:
-        predictor.cfg = dataclasses.replace(predictor.cfg, rotate_angles=TILTED_WORD_ANGLES)
+    predictor = RecPredictor(load_backend(model, backend), tilted_words=tilted)
     items = load_rec_items(Path(data))[: max_samples or None]
     protocol = resolve_protocol(protocol, [t for _, t in items])
     metric = RecMetric(**PROTOCOLS[protocol])
