@@ -70,6 +70,23 @@ def test_rec_seed_reproducible(en):
     assert s1 == s2
 
 
+def test_rec_faint_and_dark_lines(en):
+    """low_contrast_ratio / dark_ratio move the luminance spread and mean of the lines down."""
+
+    def stats(**kw):
+        gen = _rec(en, height=32, max_width=256, **kw)
+        rng = np.random.default_rng(3)
+        grey = [gen.sample(rng)[0].mean(axis=2) for _ in range(40)]
+        spread = np.median([np.percentile(g, 95) - np.percentile(g, 5) for g in grey])
+        return spread, np.median([g.mean() for g in grey])
+
+    spread0, mean0 = stats(low_contrast_ratio=0.0, dark_ratio=0.0)
+    spread1, _ = stats(low_contrast_ratio=1.0, dark_ratio=0.0)
+    _, mean1 = stats(low_contrast_ratio=0.0, dark_ratio=1.0)
+    assert spread1 < spread0 - 15
+    assert mean1 < mean0 * 0.8
+
+
 def test_rec_ch_labels():
     ch = Charset.load("ch")
     gen = _rec(ch, max_len=12)

@@ -176,8 +176,14 @@ def luminance(rgb: np.ndarray) -> float:
     )
 
 
-def text_color(rng: np.random.Generator, bg_lum: float, min_contrast: float = 70.0) -> np.ndarray:
-    """An RGB colour whose luminance differs from ``bg_lum`` by at least ``min_contrast``."""
+def text_color(
+    rng: np.random.Generator,
+    bg_lum: float,
+    min_contrast: float = 70.0,
+    max_contrast: float | None = None,
+) -> np.ndarray:
+    """An RGB colour whose luminance differs from ``bg_lum`` by at least ``min_contrast`` (and
+    at most ``max_contrast`` when given: faint text)."""
     target_dark = bg_lum > 128
     if rng.random() < 0.1:  # the other side, where there is room for enough contrast
         if target_dark and bg_lum + min_contrast <= 255:
@@ -186,10 +192,16 @@ def text_color(rng: np.random.Generator, bg_lum: float, min_contrast: float = 70
             target_dark = True
     if target_dark:
         hi = max(0.0, bg_lum - min_contrast)
-        lum = rng.uniform(0, hi) if rng.random() < 0.4 else rng.uniform(0, min(hi, 60))
+        if max_contrast is not None:
+            lum = rng.uniform(min(hi, max(0.0, bg_lum - max_contrast)), hi)
+        else:
+            lum = rng.uniform(0, hi) if rng.random() < 0.4 else rng.uniform(0, min(hi, 60))
     else:
         lo = min(255.0, bg_lum + min_contrast)
-        lum = rng.uniform(lo, 255) if rng.random() < 0.4 else rng.uniform(max(lo, 195), 255)
+        if max_contrast is not None:
+            lum = rng.uniform(lo, max(lo, min(255.0, bg_lum + max_contrast)))
+        else:
+            lum = rng.uniform(lo, 255) if rng.random() < 0.4 else rng.uniform(max(lo, 195), 255)
     if rng.random() < 0.35:  # coloured ink
         c = rng.uniform(0, 255, 3)
         cur = c[0] * 0.299 + c[1] * 0.587 + c[2] * 0.114

@@ -96,7 +96,10 @@ class RecLineGenerator:
     for small charsets, else ``ch``); ``text_lang='en'`` with the ``ch`` charset gives the English
     lines that a Chinese + English model is trained on alongside its Chinese lines.
     ``tilt_ratio``: share of short lines rotated up to 30 degrees and cut by their axis-aligned
-    box (scene words cropped without rectification).
+    box (scene words cropped without rectification). ``low_contrast_ratio``: share of lines
+    whose text/background luminance contrast is 35-70 instead of 70-130; ``dark_ratio``: share
+    darkened to 30-75% (both matched to aggregate statistics of real scene-word crops,
+    docs/synth.md).
     """
 
     def __init__(
@@ -114,12 +117,16 @@ class RecLineGenerator:
         photos: bool = True,
         text_lang: str | None = None,
         tilt_ratio: float = 0.12,
+        low_contrast_ratio: float = 0.25,
+        dark_ratio: float = 0.2,
     ):
         self.charset = Charset.load(charset) if isinstance(charset, str) else charset
         self.height = int(height)
         self.max_width = int(max_width)
         self.max_len = int(max_len)
         self.tilt_ratio = float(tilt_ratio)
+        self.low_contrast_ratio = float(low_contrast_ratio)
+        self.dark_ratio = float(dark_ratio)
         self.rng = np.random.default_rng(seed)
         faces = load_faces(exclude_fonts, fonts, font_dirs, system_fonts)
         latin, cjk = split_pools(faces)
@@ -280,8 +287,17 @@ class RecLineGenerator:
             bg = mean + (bg - mean) * min(1.0, rng.uniform(12, 35) / spread)
             region = bg[mt : mt + ih, ml : ml + iw]
             spread = float(region.std())
-        contrast = min(200.0, max(float(rng.uniform(70, 130)), 2.5 * spread))
-        color = text_color(rng, luminance(region), min_contrast=contrast)
+        # scene text is often faint: a quarter of the lines get a low text/background contrast
+        low = rng.random() < self.low_contrast_ratio
+        contrast = min(
+            200.0, max(float(rng.uniform(35, 70) if low else rng.uniform(70, 130)), 2.5 * spread)
+        )
+        color = text_color(
+            rng,
+            luminance(region),
+            min_contrast=contrast,
+            max_contrast=contrast + 25 if low else None,
+        )
         alpha = np.zeros((ch, cw), np.float32)
         alpha[mt : mt + ih, ml : ml + iw] = mask.astype(np.float32) * (1.0 / 255.0)
         if rng.random() < 0.06:  # partial neighbouring lines above/below, cut by the crop
@@ -299,9 +315,12 @@ class RecLineGenerator:
                 else np.clip(255 - color, 0, 255) * 0.5
             )
             bg = bg * (1 - sh[..., None] * 0.7) + scol[None, None] * (sh[..., None] * 0.7)
+        bg, fill = self._style(rng, bg, alpha, color, region, contrast, ref)
         opacity = 1.0 if rng.random() < 0.8 else float(rng.uniform(0.6, 1.0))
         a = alpha[..., None] * opacity
-        img = bg * (1 - a) + color[None, None] * a
+        img = bg * (1 - a) + fill * a
+        if rng.random() < self.dark_ratio:  # night scene, shade, under-exposed photo
+            img = img * rng.uniform(0.3, 0.75)
         img = np.ascontiguousarray(np.clip(img, 0, 255).astype(np.uint8))
         if rng.random() < 0.04:  # box around the text (label field, sign border)
             t = max(1, int(ref / 20))
@@ -329,6 +348,32 @@ class RecLineGenerator:
         if rng.random() < 0.03:
             img = 255 - img
         return np.ascontiguousarray(img), text
+
+    @staticmethod
+    def _style(
+        rng: np.random.Generator,
+        bg: np.ndarray,
+        alpha: np.ndarray,
+        color: np.ndarray,
+        region: np.ndarray,
+        contrast: float,
+        ref: float,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Sign and poster lettering: an outline of another colour painted into the background
+        (8%) or a fill that shades from one colour to another (8%); else a flat fill."""
+        u = rng.random()
+        if u < 0.08:
+            r = max(1, int(round(ref * rng.uniform(0.04, 0.12))))
+            outer = cv2.dilate(
+                alpha, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1,) * 2)
+            )
+            edge = text_color(rng, luminance(color[None, None]), min_contrast=60.0)
+            bg = bg * (1 - outer[..., None]) + edge[None, None] * outer[..., None]
+        elif u < 0.16:
+            other = text_color(rng, luminance(region), min_contrast=contrast)
+            t = np.linspace(0.0, 1.0, alpha.shape[0], dtype=np.float32)[:, None, None]
+            return bg, color[None, None] * (1 - t) + other[None, None] * t
+        return bg, color[None, None]
 
     def _neighbours(
         self, rng: np.random.Generator, alpha: np.ndarray, mt: int, mb: int, ref: float
