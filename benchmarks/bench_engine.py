@@ -85,7 +85,9 @@ class LayoutDet:
         return prob
 
 
-def bench(threads: int, runs: int, rec_name: str, lines_list: list[int]) -> list[dict]:
+def bench(
+    threads: int, runs: int, rec_name: str, rec_height: int, lines_list: list[int]
+) -> list[dict]:
     import torch
 
     from openocr.api import OpenOCR
@@ -99,7 +101,7 @@ def bench(threads: int, runs: int, rec_name: str, lines_list: list[int]) -> list
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         det_path = export_onnx(create_model("repvit_db"), Path(tmp) / "det.onnx")
-        rec = create_model(rec_name, num_classes=charset.num_classes)
+        rec = create_model(rec_name, num_classes=charset.num_classes, input_height=rec_height)
         rec_path = export_onnx(rec, Path(tmp) / "rec.onnx", charset=charset)
         engine = OpenOCR(det_model=det_path, rec_model=rec_path, drop_score=0.0, threads=threads)
         real_det = engine.det.backend
@@ -143,15 +145,20 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--rec", default="repsvtr", help="recognizer architecture (repsvtr | svtrv2)")
+    p.add_argument(
+        "--rec-height", type=int, default=32, help="recognizer input height (32: the en models)"
+    )
     p.add_argument("--lines", default="10,50,200")
     p.add_argument("--json", help="write results here")
     args = p.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
-    res = bench(args.threads, args.runs, args.rec, [int(x) for x in args.lines.split(",")])
+    lines = [int(x) for x in args.lines.split(",")]
+    res = bench(args.threads, args.runs, args.rec, args.rec_height, lines)
     meta = {
         "threads": args.threads,
         "runs": args.runs,
         "rec": args.rec,
+        "rec_height": args.rec_height,
         "cpu": platform.processor() or platform.machine(),
     }
     print()
