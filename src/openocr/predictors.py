@@ -134,30 +134,29 @@ class RecPredictor:
     ) -> tuple[list[RecOutput], dict[str, float]]:
         cfg = self.cfg if not batch_size else dataclasses.replace(self.cfg, batch_size=batch_size)
         outputs, timings = self._read(crops, cfg)
-        dense = [
-            i
-            for i, (crop, out) in enumerate(zip(crops, outputs, strict=True))
-            if cfg.retry_density
-            and len(out.text) * crop.shape[0] > cfg.retry_density * crop.shape[1]
-        ]
-        for scale in cfg.retry_scales if dense else ():
+        if cfg.retry_density:  # dense text: read again stretched
+            dense = [
+                i
+                for i, (crop, out) in enumerate(zip(crops, outputs, strict=True))
+                if len(out.text) * crop.shape[0] > cfg.retry_density * crop.shape[1]
+            ]
             picked = [crops[i] for i in dense]
-            self._keep_best(
-                outputs, timings, dense, picked, dataclasses.replace(cfg, x_scale=scale)
-            )
-        unsure = [
-            i
-            for i, (crop, out) in enumerate(zip(crops, outputs, strict=True))
-            if cfg.rotate_angles
-            and out.score < cfg.rotate_score
-            and crop.shape[1] < cfg.rotate_aspect * crop.shape[0]
-        ]
-        for angle in cfg.rotate_angles if unsure else ():
-            bands = [(i, rotated_band(crops[i], angle)) for i in unsure]
-            bands = [(i, band) for i, band in bands if band is not None]
-            if bands:
-                index, picked = zip(*bands, strict=True)
-                self._keep_best(outputs, timings, list(index), list(picked), cfg)
+            for scale in cfg.retry_scales if dense else ():
+                stretched = dataclasses.replace(cfg, x_scale=scale)
+                self._keep_best(outputs, timings, dense, picked, stretched)
+        if cfg.rotate_angles:  # unsure short crops: read again turned
+            unsure = [
+                i
+                for i, (crop, out) in enumerate(zip(crops, outputs, strict=True))
+                if out.score < cfg.rotate_score
+                and crop.shape[1] < cfg.rotate_aspect * crop.shape[0]
+            ]
+            for angle in cfg.rotate_angles if unsure else ():
+                bands = [(i, rotated_band(crops[i], angle)) for i in unsure]
+                bands = [(i, band) for i, band in bands if band is not None]
+                if bands:
+                    index, turned = zip(*bands, strict=True)
+                    self._keep_best(outputs, timings, list(index), list(turned), cfg)
         return outputs, timings
 
     def _keep_best(
