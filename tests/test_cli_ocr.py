@@ -153,6 +153,10 @@ def test_det_and_rec_subcommands(models, images, tmp_path, capsys):
     tilted = ["rec", str(images / "line.jpg"), "--rec-model", models[1], "--out", str(out)]
     assert main([*tilted, "--tilted-words"]) == 0
     assert _lines(out / "rec_results.txt")[0].split("\t")[0].endswith("line.jpg")
+    assert main([*tilted, "--lexicon", "none"]) == 0
+    capsys.readouterr()
+    assert main([*tilted, "--lexicon", str(tmp_path / "no_words.txt")]) == 2
+    assert "lexicon" in capsys.readouterr().err
 
 
 def _run_tool(script: str, args: list[str], cwd: Path) -> subprocess.CompletedProcess:

@@ -89,9 +89,10 @@ def build_recognizer(
     batch_size: int = 6,
     lang: str = "en",
     tilted_words: bool = False,
+    lexicon: Any = "auto",
 ) -> RecPredictor:
     """A recognition-only predictor (``rec_model`` defaults to the shipped weights for
-    ``mode`` and ``lang``; ``tilted_words``: see ``RecPredictor``)."""
+    ``mode`` and ``lang``; ``tilted_words``, ``lexicon``: see ``RecPredictor``)."""
     from .runtime.base import load_backend
 
     if rec_model is None:
@@ -106,7 +107,9 @@ def build_recognizer(
         except (FileNotFoundError, ValueError) as e:
             raise ModelError(str(e)) from None
     backend_obj = load_backend(rec_model, backend, device, threads)
-    return RecPredictor(backend_obj, charset, batch_size=batch_size, tilted_words=tilted_words)
+    return RecPredictor(
+        backend_obj, charset, batch_size=batch_size, tilted_words=tilted_words, lexicon=lexicon
+    )
 
 
 def reference_line(item: PageImage, page: Page) -> str | None:
@@ -147,6 +150,8 @@ class OpenOCR:
         threads: intra-op threads per model (2 by default).
         rec_batch_num: recognition batch size.
         reading_order: 'reference' (the reference's sorted_boxes) or 'lines' (line clustering).
+        lexicon: word prior that re-decodes unsure words: 'auto' (built-in lexicon of the
+            recognizer's language; English only), None (greedy CTC), a path or a ``Lexicon``.
 
     Raises:
         ModelError: no model files given and no trained weights shipped, or a bad model file.
@@ -174,6 +179,7 @@ class OpenOCR:
         det_post: DBPostConfig | None = None,
         reading_order: str = "reference",
         lang: str = "en",
+        lexicon: Any = "auto",
         use_gpu: str | bool | None = None,
         onnx_det_model_path: str | None = None,
         onnx_rec_model_path: str | None = None,
@@ -221,6 +227,7 @@ class OpenOCR:
             threads=threads,
             charset=charset,
             batch_size=rec_batch_num,
+            lexicon=lexicon,
         )
 
     # --- components -----------------------------------------------------------------------

@@ -10,6 +10,7 @@ import dataclasses
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,7 @@ import numpy as np
 from .errors import ModelError
 from .postprocess.ctc import ctc_greedy_decode, ensure_probs
 from .postprocess.db import DBPostConfig, DBPostProcessor, DetResult
+from .postprocess.lexicon import LEXICONS, Lexicon, LexiconConfig, rescore_words
 from .preprocess.det import DetPreConfig, det_preprocess
 from .preprocess.rec import TILTED_WORD_ANGLES, RecPreConfig, make_rec_batches, rotated_band
 from .runtime.base import Backend
@@ -84,7 +86,9 @@ class RecPredictor:
     Without ``cfg`` the preprocessing follows the model's training (a model trained on
     batch-padded lines is padded to its batch's widest crop, not to the training width).
     ``tilted_words`` turns on the rotation re-read (``TILTED_WORD_ANGLES``) for crops cut by
-    axis-aligned boxes of rotated words."""
+    axis-aligned boxes of rotated words. ``lexicon``: the word prior that re-decodes unsure
+    words (``postprocess.lexicon``): 'auto' (the built-in lexicon of the charset's language,
+    if any), a ``Lexicon``, a word-list path, or None (greedy decoding only)."""
 
     def __init__(
         self,
@@ -93,6 +97,8 @@ class RecPredictor:
         cfg: RecPreConfig | None = None,
         batch_size: int | None = None,
         tilted_words: bool = False,
+        lexicon: Lexicon | str | Path | None = "auto",
+        lexicon_cfg: LexiconConfig | None = None,
     ) -> None:
         if backend.info.task and backend.info.task != "rec":
             raise ModelError(
@@ -105,6 +111,15 @@ class RecPredictor:
                 f"{backend.info.source or 'recognizer'}: no charset in the model metadata; pass charset='en'|'ch'|path"
             )
         self.lookup = self.charset.lookup_table()
+        if isinstance(lexicon, str) and lexicon == "auto":
+            lexicon = self.charset.name if self.charset.name in LEXICONS else None
+        if isinstance(lexicon, (str, Path)):
+            try:
+                lexicon = Lexicon.load(lexicon)
+            except (OSError, ValueError) as e:
+                raise ModelError(f"lexicon: {e}") from None
+        self.lexicon = lexicon
+        self.lexicon_cfg = lexicon_cfg or LexiconConfig()
         if cfg is None:
             cfg = RecPreConfig()
             transforms = (backend.info.config.get("Train") or {}).get("transforms") or {}
@@ -188,9 +203,12 @@ class RecPredictor:
             t1 = time.perf_counter()
             out = self.backend(batch.x)
             t2 = time.perf_counter()
-            decoded = ctc_greedy_decode(ensure_probs(out), self.lookup)
+            probs = ensure_probs(out)
+            decoded = ctc_greedy_decode(probs, self.lookup)
             width = batch.x.shape[3]
-            for seg, res in zip(batch.segments, decoded, strict=True):
+            for j, (seg, res) in enumerate(zip(batch.segments, decoded, strict=True)):
+                if self.lexicon is not None and seg.x0 == 0 and seg.x1 == seg.crop_width:
+                    res = rescore_words(probs[j], res, self.lookup, self.lexicon, self.lexicon_cfg)
                 step = width / max(res.num_steps, 1)
                 for ch, t, p in zip(res.text, res.timesteps, res.char_probs, strict=True):
                     pos = seg.x0 + (t + 0.5) * step

@@ -106,6 +106,22 @@ def add_model_args(p: argparse.ArgumentParser, det: bool, rec: bool) -> None:
         p.add_argument(
             "--rec-batch-num", "--rec_batch_num", dest="rec_batch_num", type=int, default=6
         )
+        add_lexicon_arg(p)
+
+
+def add_lexicon_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--lexicon",
+        default="auto",
+        help="word prior for unsure words: auto (the built-in lexicon of the recognizer's "
+        "language; English only), none (plain greedy CTC), or a word-list file "
+        "(word[<TAB>zipf] per line)",
+    )
+
+
+def lexicon_from_args(args: argparse.Namespace) -> str | None:
+    value = getattr(args, "lexicon", "auto")
+    return None if value == "none" else value
 
 
 def add_tilted_words_arg(p: argparse.ArgumentParser) -> None:
@@ -174,6 +190,7 @@ def engine_from_args(args: argparse.Namespace, **overrides: Any) -> Any:
         "lang": args.lang,
         "threads": args.threads,
         "rec_batch_num": args.rec_batch_num,
+        "lexicon": lexicon_from_args(args),
     }
     if hasattr(args, "limit_side_len"):
         kwargs["det_limit_side_len"] = args.limit_side_len

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from ._common import add_tilted_words_arg
+from ._common import add_lexicon_arg, add_tilted_words_arg, lexicon_from_args
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -37,6 +37,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--max-samples", type=int, default=0, help="evaluate only the first N items (0 = all)"
     )
     add_tilted_words_arg(p)  # rec only
+    add_lexicon_arg(p)
     p.add_argument("--json", dest="json_out", help="write the results as JSON to this file")
     p.set_defaults(func=run)
 
@@ -67,7 +68,13 @@ def run(args: argparse.Namespace) -> int:
         if args.task == "rec":
             model = args.model or _default_model("rec", args.backend)
             results[name] = evaluate_rec(
-                model, data, args.protocol, args.backend, args.max_samples, tilted=args.tilted_words
+                model,
+                data,
+                args.protocol,
+                args.backend,
+                args.max_samples,
+                tilted=args.tilted_words,
+                lexicon=lexicon_from_args(args),
             )
         elif args.task == "det":
             model = args.model or _default_model("det", args.backend)
@@ -82,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
                 args.backend,
                 args.max_samples,
                 args.drop_score,
+                lexicon=lexicon_from_args(args),
             )
     print_table(results)
     if args.json_out:

@@ -16,6 +16,7 @@ from ._common import (
     add_output_args,
     add_tilted_words_arg,
     all_inputs,
+    lexicon_from_args,
     progress,
     report_error,
 )
@@ -87,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
         batch_size=args.rec_batch_num,
         lang=args.lang,
         tilted_words=args.tilted_words,
+        lexicon=lexicon_from_args(args),
     )
     failed = recognize_files(
         recognizer, all_inputs(args), Path(args.out), args.quiet, args.recursive, args.exif

@@ -53,13 +53,15 @@ def evaluate_rec(
     max_samples: int = 0,
     batch_size: int = 16,
     tilted: bool = False,
+    lexicon: Any = "auto",
 ) -> dict[str, Any]:
     """Word accuracy and 1 - NED of a recognizer on a labels.tsv set; ``tilted``: the
-    rotation re-read for crops of rotated words (``RecPredictor(tilted_words=True)``)."""
+    rotation re-read for crops of rotated words (``RecPredictor(tilted_words=True)``);
+    ``lexicon``: the word prior (``RecPredictor``)."""
     from ..predictors import RecPredictor
     from ..runtime.base import load_backend
 
-    predictor = RecPredictor(load_backend(model, backend), tilted_words=tilted)
+    predictor = RecPredictor(load_backend(model, backend), tilted_words=tilted, lexicon=lexicon)
     items = load_rec_items(Path(data))[: max_samples or None]
     protocol = resolve_protocol(protocol, [t for _, t in items])
     metric = RecMetric(**PROTOCOLS[protocol])
@@ -127,6 +129,7 @@ def evaluate_e2e(
     backend: str | None = None,
     max_samples: int = 0,
     drop_score: float = 0.5,
+    lexicon: Any = "auto",
 ) -> dict[str, Any]:
     """End-to-end character F1 (independent of box granularity) plus detection P/R/H.
 
@@ -139,9 +142,13 @@ def evaluate_e2e(
     from .metrics import _polygon
 
     if str(det_model) == "gt":
-        return evaluate_e2e_gt_boxes(rec_model, data, backend, max_samples)
+        return evaluate_e2e_gt_boxes(rec_model, data, backend, max_samples, lexicon)
     engine = OpenOCR(
-        det_model=det_model, rec_model=rec_model, backend=backend, drop_score=drop_score
+        det_model=det_model,
+        rec_model=rec_model,
+        backend=backend,
+        drop_score=drop_score,
+        lexicon=lexicon,
     )
     f1, f1_care, f1_cased = CharF1(is_lower=True), CharF1(is_lower=True), CharF1()
     det = DetMetric()
@@ -175,6 +182,7 @@ def evaluate_e2e_gt_boxes(
     data: str | Path,
     backend: str | None = None,
     max_samples: int = 0,
+    lexicon: Any = "auto",
 ) -> dict[str, Any]:
     """End-to-end character F1 with the ground-truth boxes in place of a detector: the share
     of the end-to-end error that the recognizer alone accounts for."""
@@ -183,7 +191,7 @@ def evaluate_e2e_gt_boxes(
     from ..api import build_recognizer
     from ..geometry import crop_polygon, crop_quad, order_quad
 
-    recognizer = build_recognizer(rec_model, backend=backend)
+    recognizer = build_recognizer(rec_model, backend=backend, lexicon=lexicon)
     f1, f1_cased = CharF1(is_lower=True), CharF1()
     items = load_det_items(Path(data))[: max_samples or None]
     failed = 0
