@@ -20,9 +20,11 @@ from .sources import SynthSource, build_source
 
 
 def eval_samples(source: Any, max_samples: int, seed: int) -> Iterator[tuple[np.ndarray, Any]]:
-    """Deterministic finite view of a source (synthetic sources: the first ``max_samples``)."""
+    """Deterministic finite view of a source. Synthetic sources: the first ``max_samples``
+    drawn with the source's own ``seed`` if it has one (so runs with different
+    ``Global.seed`` score the same lines), else with ``seed``."""
     if isinstance(source, SynthSource):
-        rng = np.random.default_rng([seed, 424242])
+        rng = np.random.default_rng([int(source.kwargs.get("seed", seed)), 424242])
         for _ in range(max_samples or 1000):
             yield source.sample(rng)
         return
