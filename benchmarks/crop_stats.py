@@ -11,13 +11,13 @@ no single image is looked at). The numbers in docs/synth.md ("Why the faint and 
 from __future__ import annotations
 
 import argparse
-import re
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from openocr.eval.evaluate import load_rec_items
+from openocr.eval.evaluate import PROTOCOLS, load_rec_items
+from openocr.eval.metrics import normalize_text
 from openocr.io import load_image
 
 SETS = ("IIIT5K_3000", "SVT_647", "ICDAR2015_2077_derived_crops")
@@ -44,7 +44,8 @@ def crop_stats(img: np.ndarray, n_chars: int) -> dict[str, float]:
 
 
 def words(text: str) -> str:
-    return re.sub(r"[^0-9a-z]", "", text.lower())
+    """The standard protocol's view of a label: case-insensitive [0-9a-z]."""
+    return normalize_text(text, **PROTOCOLS["standard"])
 
 
 def report(name: str, rows: list[dict[str, float]], ok: np.ndarray | None) -> None:

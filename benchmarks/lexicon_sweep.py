@@ -11,20 +11,21 @@ from __future__ import annotations
 
 import argparse
 import re
-from dataclasses import replace
 
 import numpy as np
 
+from openocr.eval.evaluate import PROTOCOLS
+from openocr.eval.metrics import normalize_text
 from openocr.postprocess.ctc import ctc_greedy_decode, ensure_probs
 from openocr.postprocess.lexicon import Lexicon, LexiconConfig, rescore_words
 from openocr.predictors import RecPredictor
-from openocr.preprocess.rec import rec_resize
+from openocr.preprocess.rec import make_rec_batches
 from openocr.runtime.base import load_backend
 from openocr.synth.rec import RecLineGenerator
 
 
 def standard(t: str) -> str:
-    return re.sub(r"[^0-9a-z]", "", t.lower())
+    return normalize_text(t, **PROTOCOLS["standard"])
 
 
 def kind(text: str, lex: Lexicon) -> str:
@@ -41,16 +42,14 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     backend = load_backend(args.model, None, threads=args.threads)
-    lookup = RecPredictor(backend, lexicon=None).lookup
-    height = backend.info.input_height or 32
+    predictor = RecPredictor(backend, lexicon=None)  # its preprocessing and charset
+    lookup = predictor.lookup
     gen = RecLineGenerator("en", height=32, max_width=256, seed=args.seed, tilt_ratio=0.2)
     rows = []
     for _ in range(args.n):
         img, text = gen.sample()
-        x = rec_resize(img, height)
-        batch = np.zeros((1, 3, height, max(2 * height, -(-x.shape[2] // 8) * 8)), np.float32)
-        batch[0, :, :, : x.shape[2]] = x
-        probs = ensure_probs(backend(batch))[0]
+        (batch,) = make_rec_batches([img], predictor.cfg)
+        probs = ensure_probs(backend(batch.x))[0]
         rows.append((text, probs, ctc_greedy_decode(probs[None], lookup)[0]))
     lex = Lexicon.load("en")
 
@@ -66,10 +65,7 @@ def main() -> None:
     greedy, line = score(None)
     print(f"greedy: {line}  (exact / standard %)")
     for weight in (0.0, 0.25, 0.5, 0.75, 1.0, 1.5):
-        cells = [
-            score(replace(LexiconConfig(), weight=weight, min_conf=mc))[1]
-            for mc in (0.8, 0.9, 0.95)
-        ]
+        cells = [score(LexiconConfig(weight=weight, min_conf=mc))[1] for mc in (0.8, 0.9, 0.95)]
         print(f"weight {weight}: min_conf 0.8 / 0.9 / 0.95: {' | '.join(cells)}")
     prior, line = score(LexiconConfig())
     print(f"default {LexiconConfig()}: {line}")
