@@ -30,6 +30,16 @@ LATIN=(
   fonts-comic-neue fonts-humor-sans fonts-lobster fonts-lobstertwo fonts-staypuft
   fonts-femkeklaver fonts-beteckna fonts-blankenburg
 
+  fonts-roadgeek fonts-national-park fonts-opendin fonts-tiresias fonts-routed-gothic
+  fonts-paratype fonts-croscore fonts-cabin fonts-dosis fonts-karla fonts-manrope fonts-sora
+  fonts-play fonts-clear-sans fonts-comfortaa fonts-tuffy fonts-allerta fonts-oxygen
+  fonts-vollkorn fonts-quattrocento fonts-cherrybomb fonts-rocknroll fonts-kaushanscript
+  fonts-leckerli-one fonts-engadget fonts-cabinsketch fonts-dustin fonts-sjfonts fonts-b612
+  fonts-junction fonts-goudybookletter fonts-levien-museum fonts-century-catalogue
+  fonts-courier-prime fonts-fantasque-sans fonts-inconsolata fonts-gfs-didot fonts-sil-gentium
+  fonts-cmu fonts-arkpandora fonts-stix fonts-yrsa-rasa fonts-train fonts-okolaks
+  fonts-radisnoir fonts-rufscript fonts-summersby fonts-georgewilliams
+
   wamerican fortunes-min fortunes
 )
 CJK=(

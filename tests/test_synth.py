@@ -282,3 +282,81 @@ def test_distractors_stay_out_of_text_cells():
     add_distractors(rng, img, occupied, 8)
     changed = (img != 200.0).any(axis=2)
     assert changed[:, 38 * 8 :].any() and not changed[:, : 38 * 8].any()
+
+
+def _derived_font(tmp_path, name, remap=None, drop=""):
+    """The bundled DejaVu Sans with its cmap edited: ``remap`` maps characters to the glyph of
+    other characters (e.g. lower case drawn as capitals), ``drop`` removes characters."""
+    from fontTools.ttLib import TTFont
+
+    from openocr.synth.fonts import bundled_font_dir
+
+    font = TTFont(str(bundled_font_dir() / "DejaVuSans-ascii.ttf"))
+    for table in font["cmap"].tables:
+        cmap = table.cmap
+        glyphs = {chr(k): v for k, v in cmap.items()}
+        for c, src in (remap or {}).items():
+            cmap[ord(c)] = glyphs[src]
+        for c in drop:
+            cmap.pop(ord(c), None)
+    font["name"].setName(name, 1, 3, 1, 0x409)
+    font["name"].setName(name, 16, 3, 1, 0x409)
+    path = tmp_path / f"{name.replace(' ', '')}.ttf"
+    font.save(str(path))
+    return path
+
+
+def test_all_caps_faces_are_not_used_for_lower_case(tmp_path):
+    """A face that draws capitals for lower-case letters would label an image of 'SALE' as
+    'sale': the index drops its lower case, so it is only picked for text without it."""
+    import string
+
+    from openocr.synth.fonts import _builtin_chars, _scan_file
+
+    caps = _derived_font(
+        tmp_path, "Caps Test", remap={c: c.upper() for c in string.ascii_lowercase}
+    )
+    (face,) = _scan_file(caps, _builtin_chars())
+    assert not any(c in face.chars for c in string.ascii_lowercase)
+    assert face.covers("SALE 1947") and not face.covers("Sale")
+    plain = _derived_font(tmp_path, "Plain Test")
+    (face,) = _scan_file(plain, _builtin_chars())
+    assert face.covers(string.ascii_letters + string.digits)
+
+
+def test_partial_latin_faces_join_the_rec_pool_only(tmp_path):
+    """Sign faces without some symbols draw the lines they cover in recognition training; the
+    detection pages (which do not check coverage per line) keep full-ASCII faces only."""
+    from openocr.synth.fonts import FontIndex
+    from openocr.synth.rec import split_pools
+
+    _derived_font(tmp_path, "Sign Test", drop="#$&*_{}~")
+    faces = FontIndex.load(dirs=[tmp_path], system=False).faces
+    sign = [f for f in faces if f.family == "Sign Test"]
+    assert sign and not sign[0].is_latin
+    assert sign[0] in split_pools(faces, partial_latin=True)[0]
+    assert sign[0] not in split_pools(faces)[0]
+    from openocr.synth import RecLineGenerator
+
+    gen = RecLineGenerator(
+        "en",
+        height=32,
+        seed=3,
+        fonts=["Sign Test"],
+        font_dirs=[tmp_path],
+        system_fonts=False,
+        photos=False,
+    )
+    for _ in range(40):  # lines only use what the face draws
+        img, text = gen.sample()
+        assert img.shape[0] == 32 and text and not set(text) & set("#$&*_{}~")
+
+
+def test_design_family_counts_named_cuts_once():
+    from openocr.synth.fonts import design_family
+
+    assert design_family("CMU Serif") == design_family("CMU Bright") == "cmu"
+    assert design_family("Tiresias Infofont Z") == design_family("Tiresias Signfont")
+    assert design_family("OCRABold") == design_family("OCRA")
+    assert design_family("Roadgeek 2014 Series EM") == "roadgeek"
+    assert design_family("DejaVu Sans") != design_family("Liberation Sans")

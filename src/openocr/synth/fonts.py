@@ -11,8 +11,10 @@ import hashlib
 import json
 import os
 import re
+import string
 import sys
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -20,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from PIL import ImageFont
 
-INDEX_VERSION = 2
+INDEX_VERSION = 4
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".otc")
 SYSTEM_FONT_DIRS = (
     "/usr/share/fonts",
@@ -58,12 +60,31 @@ BLOCKLIST = (
     "mathtexgyre",
     "math",
     "monofett",
+    "keyboard",  # Linux Biolinum Keyboard: every letter inside a key cap
+    "ubuntu-title",  # draws lower-case letters for capitals
+    "f500",  # one case for both
+    "wargames",
+    "abogado",
+    "itwasn",
+    "steve",
+    "ocrbe",  # OCR-B "inverted": white letters in black cells
+    "ocrbx",
 )
 # regional / width variants of one design count as one family when sampling
 _VARIANT = re.compile(
     r"\s+(CN|HK|TW|JP|KR|SC|TC|MBE|Mono|Sharp|Condensed|Light|Medium|Black|Thin|ExtraLight|SemiBold|Bold)\b"
 )
 LATIN_REQUIRED = "".join(chr(c) for c in range(33, 127))
+LATIN_CAPS_DIGITS = string.ascii_uppercase + string.digits
+_STYLE_SUFFIX = re.compile(r"(bold|italic|condensed)$")
+
+
+def design_family(family: str) -> str:
+    """Coarse design key for Latin faces: the family's first word, so that the many named
+    cuts of one design (CMU Serif / CMU Bright, Tiresias Infofont / Signfont, OCRA / OCRABold)
+    count once when sampling."""
+    first = re.split(r"[\s_-]+", _VARIANT.sub("", family).strip() or family)[0].lower()
+    return _STYLE_SUFFIX.sub("", first) or first
 
 
 def _builtin_chars() -> str:
@@ -202,8 +223,23 @@ def _scan_file(path: Path, wanted: str) -> list[Face]:
         latin_letters = sum(c in ok for c in "aAbBeEgG08")
         if latin_letters >= 8 and len(shapes) <= 2:
             continue
+        if _unicase(pil, ok):  # capitals for both cases: lower-case text would be mislabelled
+            ok = [c for c in ok if not ("a" <= c <= "z")]
         faces.append(Face(str(path), idx, family, style, "".join(ok)))
     return faces
+
+
+def _unicase(pil: ImageFont.FreeTypeFont, chars: list[str]) -> bool:
+    """True when lower-case letters are drawn as tall as capitals (an all-caps face): the
+    median height ratio of x-height letters to their capitals is over 0.9 (0.6-0.8 in
+    ordinary faces, about 0.8 in small caps)."""
+    have = set(chars)
+    ratios = []
+    for lo in "acemnorsuvwxz":
+        if lo in have and lo.upper() in have:
+            a, b = pil.getbbox(lo), pil.getbbox(lo.upper())
+            ratios.append((a[3] - a[1]) / max(b[3] - b[1], 1))
+    return len(ratios) >= 8 and float(np.median(ratios)) > 0.9
 
 
 def _files_key(files: list[Path], wanted: str) -> str:
@@ -283,13 +319,19 @@ class FontIndex:
 class FontPool:
     """Samples a face (family first, then style) that covers a given text; caches Pillow fonts."""
 
-    def __init__(self, faces: list[Face], cache_size: int = 1024):
+    def __init__(
+        self,
+        faces: list[Face],
+        cache_size: int = 1024,
+        family_key: Callable[[str], str] | None = None,
+    ):
         if not faces:
             raise RuntimeError("no usable fonts found; run scripts/install_synth_resources.sh")
         self.faces = faces
+        key = family_key or (lambda name: _VARIANT.sub("", name))
         fam: dict[str, list[int]] = {}
         for i, f in enumerate(faces):
-            fam.setdefault(_VARIANT.sub("", f.family), []).append(i)
+            fam.setdefault(key(f.family), []).append(i)
         self.families = list(fam.values())
         self._cache: OrderedDict[tuple[int, int], ImageFont.FreeTypeFont] = OrderedDict()
         self._cache_size = cache_size

@@ -13,7 +13,7 @@ from PIL import Image, ImageDraw, ImageFont
 from ..charset import Charset
 from .backgrounds import PhotoPool, background, luminance, text_color
 from .effects import curve, ink_bbox, photometric, random_homography, warp_size
-from .fonts import Face, FontIndex, FontPool
+from .fonts import LATIN_CAPS_DIGITS, LATIN_REQUIRED, Face, FontIndex, FontPool, design_family
 from .text import TextSampler
 
 CJK_MIN = 3000  # a face drawing this many CJK ideographs counts as a CJK face
@@ -23,9 +23,12 @@ def _cjk_count(face: Face) -> int:
     return sum(1 for c in face.chars if "\u4e00" <= c <= "\u9fff")
 
 
-def split_pools(faces: list[Face]) -> tuple[list[Face], list[Face]]:
-    """(Latin faces covering printable ASCII, CJK faces)."""
-    latin = [f for f in faces if f.is_latin]
+def split_pools(faces: list[Face], partial_latin: bool = False) -> tuple[list[Face], list[Face]]:
+    """(Latin faces covering printable ASCII, CJK faces). ``partial_latin``: Latin faces need
+    only capitals and digits (sign and display faces without some symbols or without lower
+    case); the caller must then pick a face per text (``FontPool.pick``)."""
+    need = LATIN_CAPS_DIGITS if partial_latin else LATIN_REQUIRED
+    latin = [f for f in faces if f.is_latin or (not _cjk_count(f) and f.covers(need))]
     # Japanese/Korean regional faces draw many hanzi in non-Chinese forms
     cjk = [f for f in faces if _cjk_count(f) >= CJK_MIN and not f.family.endswith((" JP", " KR"))]
     return latin, cjk
@@ -129,13 +132,13 @@ class RecLineGenerator:
         self.dark_ratio = float(dark_ratio)
         self.rng = np.random.default_rng(seed)
         faces = load_faces(exclude_fonts, fonts, font_dirs, system_fonts)
-        latin, cjk = split_pools(faces)
+        latin, cjk = split_pools(faces, partial_latin=True)
         self.lang = text_lang or ("en" if len(self.charset) < 200 else "ch")
         if self.lang not in ("en", "ch"):
             raise ValueError(f"text_lang must be 'en' or 'ch', got {text_lang!r}")
         if not latin:
             latin = [f for f in faces if sum(c.isascii() for c in f.chars) >= 60]
-        self.latin = FontPool(latin) if latin else None
+        self.latin = FontPool(latin, family_key=design_family) if latin else None
         self.cjk = FontPool(cjk) if cjk else None
         self.any = FontPool(faces)
         if self.lang == "en":
