@@ -111,7 +111,7 @@ class RecPredictor:
                 f"{backend.info.source or 'recognizer'}: no charset in the model metadata; pass charset='en'|'ch'|path"
             )
         self.lookup = self.charset.lookup_table()
-        if isinstance(lexicon, str) and lexicon == "auto":
+        if lexicon == "auto":
             lexicon = self.charset.name if self.charset.name in LEXICONS else None
         if isinstance(lexicon, (str, Path)):
             try:

@@ -28,9 +28,16 @@ def split_pools(faces: list[Face], partial_latin: bool = False) -> tuple[list[Fa
     only capitals and digits (sign and display faces without some symbols or without lower
     case); the caller must then pick a face per text (``FontPool.pick``)."""
     need = LATIN_CAPS_DIGITS if partial_latin else LATIN_REQUIRED
-    latin = [f for f in faces if f.is_latin or (not _cjk_count(f) and f.covers(need))]
+    hanzi = [_cjk_count(f) for f in faces]
+    latin = [
+        f for f, n in zip(faces, hanzi, strict=True) if f.is_latin or (n == 0 and f.covers(need))
+    ]
     # Japanese/Korean regional faces draw many hanzi in non-Chinese forms
-    cjk = [f for f in faces if _cjk_count(f) >= CJK_MIN and not f.family.endswith((" JP", " KR"))]
+    cjk = [
+        f
+        for f, n in zip(faces, hanzi, strict=True)
+        if n >= CJK_MIN and not f.family.endswith((" JP", " KR"))
+    ]
     return latin, cjk
 
 
