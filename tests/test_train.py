@@ -450,3 +450,19 @@ def test_synthetic_val_follows_the_source_seed_not_the_run_seed():
     unseeded = SynthSource("rec", charset=Charset.load("en"), height=32)
     assert texts(unseeded, 220) == texts(unseeded, 220)
     assert texts(unseeded, 220) != texts(unseeded, 240)
+
+
+def test_fit_steps_to_minutes_ends_the_schedule_in_time(rec_label_dir: Path, tmp_path: Path):
+    out = tmp_path / "run"
+    extra = (
+        "Global.max_steps=100000",
+        "Global.max_minutes=0.5",
+        "Global.fit_steps_to_minutes=true",
+    )
+    result = Trainer(rec_cfg(rec_label_dir, out, *extra)).fit()
+    rows = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
+    planned = load_checkpoint(out / "latest.safetensors")[1]["config"]["Global"]["max_steps"]
+    assert planned < 100000 and result["step"] > 6  # planned after 5 + (up to 100) steps
+    # the cosine was shortened to end near the time limit (a loaded machine may stop it a
+    # little early, so not exactly at 0)
+    assert rows[-1]["lr"] < 0.5 * 0.003, rows[-1]

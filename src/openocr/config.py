@@ -191,6 +191,9 @@ class GlobalConfig:
     num_threads: int = 0  # torch CPU threads; 0 = all cores
     max_steps: int = 1000
     max_minutes: float = 0.0  # stop (and save) after this wall time; 0 = no limit
+    # with max_minutes: after 100 timed steps (or a tenth of the time), reset max_steps (and the
+    # LR schedule's end) to the steps that fit in the time left: the schedule ends in time
+    fit_steps_to_minutes: bool = False
     log_every: int = 20
     eval_every: int = 500
     save_every_minutes: float = 5.0

@@ -20,7 +20,7 @@ from ..checkpoint import load_checkpoint, load_weights_into, read_metadata, save
 from ..config import TrainConfig, dump_yaml, to_dict
 from ..errors import ConfigError
 from ..models.registry import create_model, get_model_info
-from .optim import build_optimizer, build_scheduler
+from .optim import build_optimizer, build_scheduler, lr_multiplier
 from .stream import BatchStream
 from .tasks import build_task
 
@@ -309,6 +309,24 @@ class Trainer:
         log.info("signal %d: saving and stopping after this step", signum)
         self._stop = True
 
+    def _fit_steps(self, per_step: float, elapsed: float) -> int:
+        """Set ``max_steps`` to the steps that fit in the time left at ``per_step`` seconds a
+        step, less 5% (and the evaluations' share), and end the LR schedule there."""
+        g = self.cfg.Global
+        steps = 0.95 * (g.max_minutes * 60 - elapsed) / per_step
+        if g.eval_every:  # assume an evaluation costs about 50 steps
+            steps /= 1 + 50 / g.eval_every
+        plan = torch.tensor([self.step + max(1, int(steps))])
+        if self.world > 1:  # every rank must stop at the same step: rank 0's plan wins
+            torch.distributed.broadcast(plan, src=0)
+        total = g.max_steps = int(plan)
+        sched_cfg = self.cfg.Scheduler
+        self.scheduler.lr_lambdas = [
+            (lambda s: lr_multiplier(s, total, sched_cfg)) for _ in self.scheduler.lr_lambdas
+        ]
+        log.info("%.3f s/step: max_steps set to %d to end within the time limit", per_step, total)
+        return total
+
     def fit(self, until_step: int | None = None) -> dict[str, Any]:
         """Train to ``Global.max_steps`` (or stop early at ``until_step``, keeping the schedule)."""
         cfg, g = self.cfg, self.cfg.Global
@@ -337,6 +355,10 @@ class Trainer:
         )
         t_start = t_log = t_save = time.time()
         seen_at_log = self.samples_seen
+        # fit_steps_to_minutes: time 100 steps from plan_at (past start-up), or fewer if they
+        # take over a tenth of the time limit, then plan
+        plan_at = self.step + 5 if g.fit_steps_to_minutes and g.max_minutes else None
+        t_plan = 0.0
         smooth: dict[str, float] = {}
         last_metrics: dict[str, Any] = {}
         self.net.train()
@@ -363,6 +385,16 @@ class Trainer:
                     fv = float(v.detach())
                     smooth[k] = 0.9 * smooth.get(k, fv) + 0.1 * fv
                 now = time.time()
+                if self.step == plan_at:
+                    t_plan = now
+                elif (
+                    plan_at is not None
+                    and self.step > plan_at
+                    and (self.step == plan_at + 100 or now - t_plan > g.max_minutes * 6)
+                ):
+                    planned = self._fit_steps((now - t_plan) / (self.step - plan_at), now - t_start)
+                    last_step = min(planned, until_step) if until_step else planned
+                    plan_at = None
                 if self.rank == 0 and (self.step % g.log_every == 0 or self.step == g.max_steps):
                     rate = (self.samples_seen - seen_at_log) / max(now - t_log, 1e-6)
                     eta = (g.max_steps - self.step) * (now - t_log) / g.log_every
