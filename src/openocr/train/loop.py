@@ -390,7 +390,11 @@ class Trainer:
                 elif (
                     plan_at is not None
                     and self.step > plan_at
-                    and (self.step == plan_at + 100 or now - t_plan > g.max_minutes * 6)
+                    and (
+                        self.step == plan_at + 100
+                        # by time only on one process: ranks must plan at the same step
+                        or (self.world == 1 and now - t_plan > g.max_minutes * 6)
+                    )
                 ):
                     planned = self._fit_steps((now - t_plan) / (self.step - plan_at), now - t_start)
                     last_step = min(planned, until_step) if until_step else planned
