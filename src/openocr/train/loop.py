@@ -20,7 +20,7 @@ from ..checkpoint import load_checkpoint, load_weights_into, read_metadata, save
 from ..config import TrainConfig, dump_yaml, to_dict
 from ..errors import ConfigError
 from ..models.registry import create_model, get_model_info
-from .optim import build_optimizer, build_scheduler, lr_multiplier
+from .optim import build_optimizer, build_scheduler
 from .stream import BatchStream
 from .tasks import build_task
 
@@ -121,7 +121,9 @@ class Trainer:
                 {k: v[:5] for k, v in report.items() if v},
             )
         self.optimizer = build_optimizer(self.model, cfg.Optimizer)
-        self.scheduler = build_scheduler(self.optimizer, g.max_steps, cfg.Scheduler)
+        self.scheduler = build_scheduler(
+            self.optimizer, lambda: self.cfg.Global.max_steps, cfg.Scheduler
+        )
         self.scaler = torch.amp.GradScaler(
             "cuda", enabled=self.precision == "fp16" and self.device.type == "cuda"
         )
@@ -310,8 +312,8 @@ class Trainer:
         self._stop = True
 
     def _fit_steps(self, per_step: float, elapsed: float) -> int:
-        """Set ``max_steps`` to the steps that fit in the time left at ``per_step`` seconds a
-        step, less 5% (and the evaluations' share), and end the LR schedule there."""
+        """Set ``max_steps`` (and so the LR schedule's end) to the steps that fit in the time
+        left at ``per_step`` seconds a step, less 5% and the evaluations' share."""
         g = self.cfg.Global
         steps = 0.95 * (g.max_minutes * 60 - elapsed) / per_step
         if g.eval_every:  # assume an evaluation costs about 50 steps
@@ -319,13 +321,11 @@ class Trainer:
         plan = torch.tensor([self.step + max(1, int(steps))])
         if self.world > 1:  # every rank must stop at the same step: rank 0's plan wins
             torch.distributed.broadcast(plan, src=0)
-        total = g.max_steps = int(plan)
-        sched_cfg = self.cfg.Scheduler
-        self.scheduler.lr_lambdas = [
-            (lambda s: lr_multiplier(s, total, sched_cfg)) for _ in self.scheduler.lr_lambdas
-        ]
-        log.info("%.3f s/step: max_steps set to %d to end within the time limit", per_step, total)
-        return total
+        g.max_steps = int(plan)
+        log.info(
+            "%.3f s/step: max_steps set to %d to end within the time limit", per_step, g.max_steps
+        )
+        return g.max_steps
 
     def fit(self, until_step: int | None = None) -> dict[str, Any]:
         """Train to ``Global.max_steps`` (or stop early at ``until_step``, keeping the schedule)."""
@@ -387,18 +387,14 @@ class Trainer:
                 now = time.time()
                 if self.step == plan_at:
                     t_plan = now
-                elif (
-                    plan_at is not None
-                    and self.step > plan_at
-                    and (
-                        self.step == plan_at + 100
-                        # by time only on one process: ranks must plan at the same step
-                        or (self.world == 1 and now - t_plan > g.max_minutes * 6)
-                    )
-                ):
-                    planned = self._fit_steps((now - t_plan) / (self.step - plan_at), now - t_start)
-                    last_step = min(planned, until_step) if until_step else planned
-                    plan_at = None
+                elif plan_at is not None and self.step > plan_at:
+                    # by time only on one process: DDP ranks must plan at the same step
+                    timed_out = self.world == 1 and now - t_plan > g.max_minutes * 6
+                    if self.step == plan_at + 100 or timed_out:
+                        per_step = (now - t_plan) / (self.step - plan_at)
+                        planned = self._fit_steps(per_step, now - t_start)
+                        last_step = min(planned, until_step) if until_step else planned
+                        plan_at = None
                 if self.rank == 0 and (self.step % g.log_every == 0 or self.step == g.max_steps):
                     rate = (self.samples_seen - seen_at_log) / max(now - t_log, 1e-6)
                     eta = (g.max_steps - self.step) * (now - t_log) / g.log_every

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 
@@ -47,6 +48,8 @@ def lr_multiplier(step: int, total: int, cfg: SchedulerConfig) -> float:
 
 
 def build_scheduler(
-    opt: torch.optim.Optimizer, total_steps: int, cfg: SchedulerConfig
+    opt: torch.optim.Optimizer, total_steps: Callable[[], int], cfg: SchedulerConfig
 ) -> torch.optim.lr_scheduler.LambdaLR:
-    return torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_multiplier(s, total_steps, cfg))
+    """``total_steps`` is read at every step, so a run that re-plans its length (e.g.
+    ``Global.fit_steps_to_minutes``) moves the end of the schedule with it."""
+    return torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_multiplier(s, total_steps(), cfg))
