@@ -40,6 +40,14 @@ def _font(name: str, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(path), size)
 
 
+def receipt_text() -> list[str]:
+    """The text a reader should find on the receipt: every printed string except the dashed
+    rules (decoration) and the alignment markers of ``RECEIPT_LINES``."""
+    return [
+        t for line in RECEIPT_LINES for t in line if t not in ("", "c", "l") and set(t) != {"-"}
+    ]
+
+
 def render_receipt(seed: int = 0) -> Image.Image:
     """A till receipt: monospace lines, prices right-aligned, slight rotation on a dark table."""
     rng = random.Random(seed)
