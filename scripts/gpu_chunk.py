@@ -102,11 +102,21 @@ def prepare(args: argparse.Namespace) -> None:
         for f in CKPT_FILES:
             shutil.copy2(run_dir / f, ckpt / f)
     size = sum(p.stat().st_size for p in CARRY.rglob("*") if p.is_file())
+    total = size + _tracked_bytes()
     print(
         f"{len(faces)} fonts, {len(list(bg_dir.iterdir()))} backgrounds, corpus {corpus}, "
-        f"checkpoint: {ckpt.is_dir()}; "
-        f".carry = {size / 2**20:.1f} MiB (the tree that travels must stay under 64 MiB)"
+        f"checkpoint: {ckpt.is_dir()}; .carry = {size / 2**20:.1f} MiB, with the tracked files "
+        f"{total / 2**20:.1f} MiB (the tree that travels must stay under 64 MiB)"
     )
+    if total > 64 * 2**20:
+        print("too large: lower --max-fonts / --max-cjk-fonts / --max-photos", file=sys.stderr)
+
+
+def _tracked_bytes() -> int:
+    """Bytes of the git-tracked files (symbolic links count as links): they travel too."""
+    listed = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True)
+    paths = [ROOT / f for f in listed.stdout.decode().split("\0") if f]
+    return sum(os.lstat(f).st_size for f in paths if os.path.lexists(f))
 
 
 def download_wheels(dest: Path) -> None:
