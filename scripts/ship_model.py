@@ -2,7 +2,7 @@
 card, and sha256 entries in ``src/openocr/assets/models/manifest.json``.
 
     python scripts/ship_model.py rec_mobile runs/repsvtr_en_p3/best.safetensors \
-        --card docs/model_cards/rec_mobile.md
+        --card src/openocr/assets/models/rec_mobile.md
 
 writes ``assets/models/rec_mobile.onnx`` (manifest name ``rec_mobile``),
 ``rec_mobile.safetensors`` (``rec_mobile_torch``) and ``rec_mobile.md``. The ONNX file must
@@ -57,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
         meta["extra"],
         dtype=torch.float16,
     )
-    shutil.copyfile(card, MODELS / f"{args.name}.md")
+    if card.resolve() != (MODELS / f"{args.name}.md").resolve():  # edited in place: no copy
+        shutil.copyfile(card, MODELS / f"{args.name}.md")
 
     manifest_path = MODELS / "manifest.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
