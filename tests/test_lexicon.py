@@ -24,13 +24,13 @@ CS = Charset.load("en")
 LOOKUP = CS.lookup_table()
 
 
-def line_probs(steps: list[dict[str, float]]) -> np.ndarray:
+def line_probs(steps: list[dict[str, float]], lookup: list[str] = LOOKUP) -> np.ndarray:
     """[T, C] probabilities: each step's listed characters ('' = blank) share their mass,
     the rest goes to blank."""
-    p = np.full((len(steps), len(LOOKUP)), 1e-5, np.float32)
+    p = np.full((len(steps), len(lookup)), 1e-5, np.float32)
     for t, step in enumerate(steps):
         for ch, v in step.items():
-            p[t, LOOKUP.index(ch) if ch else 0] = v
+            p[t, lookup.index(ch) if ch else 0] = v
         p[t, 0] += max(0.0, 1.0 - p[t].sum())
     return p / p.sum(1, keepdims=True)
 
@@ -117,13 +117,14 @@ def test_letters_touching_digits_and_single_letters_stay():
 
 
 class HoneRec:
-    """An 'en' recognizer that reads every crop as "ho?e" with 'n' just ahead of 'm'."""
+    """A recognizer that reads every crop as ``prefix`` + "ho?e", 'n' just ahead of 'm'."""
 
-    def __init__(self) -> None:
-        self.info = ModelInfo(model_name="fake", task="rec", charset=CS, input_height=32)
+    def __init__(self, charset: Charset = CS, prefix: list[dict[str, float]] | None = None) -> None:
+        self.info = ModelInfo(model_name="fake", task="rec", charset=charset, input_height=32)
+        self.steps = (prefix or []) + sure("ho") + [{"n": 0.5, "m": 0.45}, {"": 0.98}] + sure("e")
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        p = line_probs(sure("ho") + [{"n": 0.5, "m": 0.45}, {"": 0.98}] + sure("e"))
+        p = line_probs(self.steps, self.info.charset.lookup_table())
         steps = x.shape[3] // 8
         pad = np.zeros((max(0, steps - len(p)), p.shape[1]), np.float32)
         pad[:, 0] = 1.0
@@ -139,3 +140,16 @@ def test_predictor_uses_the_charset_lexicon_unless_turned_off(tmp_path):
     assert RecPredictor(HoneRec(), lexicon=words)([crop])[0][0].text == "hone"
     with pytest.raises(ModelError, match="lexicon"):
         RecPredictor(HoneRec(), lexicon=tmp_path / "missing.txt")
+
+
+def test_chinese_models_rescore_latin_words_only():
+    ch = Charset.load("ch")
+    unsure_han = [{"中": 0.5, "山": 0.45}, {"": 0.98}]  # an unsure character, kept as read
+    rec = HoneRec(ch, prefix=unsure_han + sure("山 "))
+    crop = np.full((32, 320, 3), 255, np.uint8)
+    assert RecPredictor(rec)([crop])[0][0].text == "中山 home"
+    assert RecPredictor(rec, lexicon=None)([crop])[0][0].text == "中山 hone"
+    p = line_probs(unsure_han + [{"山": 0.5, "中": 0.45}, {"": 0.98}], ch.lookup_table())
+    han = Lexicon({"中中": 9.0})  # a Han "word" would win, were Han runs re-decoded
+    res = ctc_greedy_decode(p[None], ch.lookup_table())[0]
+    assert rescore_words(p, res, ch.lookup_table(), han, LexiconConfig()) is res

@@ -18,7 +18,7 @@ import numpy as np
 from .errors import ModelError
 from .postprocess.ctc import ctc_greedy_decode, ensure_probs
 from .postprocess.db import DBPostConfig, DBPostProcessor, DetResult
-from .postprocess.lexicon import LEXICONS, Lexicon, LexiconConfig, rescore_words
+from .postprocess.lexicon import CHARSET_LEXICON, Lexicon, LexiconConfig, rescore_words
 from .preprocess.det import DetPreConfig, det_preprocess
 from .preprocess.rec import TILTED_WORD_ANGLES, RecPreConfig, make_rec_batches, rotated_band
 from .runtime.base import Backend
@@ -87,8 +87,8 @@ class RecPredictor:
     batch-padded lines is padded to its batch's widest crop, not to the training width).
     ``tilted_words`` turns on the rotation re-read (``TILTED_WORD_ANGLES``) for crops cut by
     axis-aligned boxes of rotated words. ``lexicon``: the word prior that re-decodes unsure
-    words (``postprocess.lexicon``): 'auto' (the built-in lexicon of the charset's language,
-    if any), a ``Lexicon``, a word-list path, or None (greedy decoding only)."""
+    words (``postprocess.lexicon``): 'auto' (the built-in lexicon of a built-in charset: English
+    for both ``en`` and ``ch``), a ``Lexicon``, a word-list path, or None (greedy decoding only)."""
 
     def __init__(
         self,
@@ -112,7 +112,7 @@ class RecPredictor:
             )
         self.lookup = self.charset.lookup_table()
         if lexicon == "auto":
-            lexicon = self.charset.name if self.charset.name in LEXICONS else None
+            lexicon = CHARSET_LEXICON.get(self.charset.name)
         if isinstance(lexicon, (str, Path)):
             try:
                 lexicon = Lexicon.load(lexicon)

@@ -113,8 +113,8 @@ def add_lexicon_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--lexicon",
         default="auto",
-        help="word prior for unsure words: auto (the built-in lexicon of the recognizer's "
-        "language; English only), none (plain greedy CTC), or a word-list file "
+        help="word prior for unsure words: auto (the built-in English word list, for the "
+        "Latin words of en and ch recognizers), none (plain greedy CTC), or a word-list file "
         "(word[<TAB>zipf] per line)",
     )
 

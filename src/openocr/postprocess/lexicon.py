@@ -1,12 +1,13 @@
 """Word prior for CTC output: re-decode unsure words, preferring common dictionary words.
 
 Greedy CTC decoding reads each time step on its own, so a blurred "home" can come out "hone".
-For every run of two or more letters in a greedy reading whose weakest character is unsure
+For every run of two or more Latin letters in a greedy reading whose weakest character is unsure
 (runs touching a digit, as in codes like "B12C", are left alone), the steps between its
 neighbours are decoded again by CTC prefix beam search, and the candidate with the best
 ``log P(word | image) + weight * zipf(word)`` wins (``zipf``: log10 frequency per billion
 words, 0 for words not in the lexicon). Confident words, digits and punctuation never change;
-a rare word survives when the image clearly says so. Numpy only.
+a rare word survives when the image clearly says so. Chinese models use the English list for
+the Latin words inside Chinese text; their Chinese characters are never re-decoded. Numpy only.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import numpy as np
 from .ctc import CTCResult
 
 LEXICONS = {"en": "en_words.tsv.gz"}
+CHARSET_LEXICON = {"en": "en", "ch": "en"}  # the built-in prior of each built-in charset
 
 
 @dataclass(frozen=True)
@@ -198,10 +200,10 @@ def rescore_words(
 
 
 def _letter_runs(text: str) -> list[tuple[int, int]]:
-    """[start, end) of each maximal run of two or more letters."""
+    """[start, end) of each maximal run of two or more ASCII letters."""
     runs, start = [], None
     for i, ch in enumerate(text + " "):
-        if ch.isalpha() and i < len(text):
+        if ch.isascii() and ch.isalpha() and i < len(text):
             start = i if start is None else start
         elif start is not None:
             if i - start >= 2:
