@@ -151,7 +151,8 @@ class OpenOCR:
         rec_batch_num: recognition batch size.
         reading_order: 'reference' (the reference's sorted_boxes) or 'lines' (line clustering).
         lexicon: word prior that re-decodes unsure words: 'auto' (the built-in English
-            word list, for the Latin words of 'en' and 'ch' recognizers), None (greedy CTC), a path or a ``Lexicon``.
+            word list, for the Latin words of 'en' and 'ch' recognizers), None (greedy CTC),
+            a path or a ``Lexicon``.
 
     Raises:
         ModelError: no model files given and no trained weights shipped, or a bad model file.
