@@ -452,7 +452,9 @@ def test_synthetic_val_follows_the_source_seed_not_the_run_seed():
     assert texts(unseeded, 220) != texts(unseeded, 240)
 
 
-def test_fit_steps_to_minutes_ends_the_schedule_in_time(rec_label_dir: Path, tmp_path: Path):
+def test_fit_steps_to_minutes_ends_the_schedule_in_time(
+    rec_label_dir: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+):
     out = tmp_path / "run"
     extra = (
         "Global.max_steps=100000",
@@ -460,6 +462,8 @@ def test_fit_steps_to_minutes_ends_the_schedule_in_time(rec_label_dir: Path, tmp
         "Global.fit_steps_to_minutes=true",
     )
     result = Trainer(rec_cfg(rec_label_dir, out, *extra)).fit()
+    plans = [x for x in capfd.readouterr().err.splitlines() if "max_steps set to" in x]
+    assert len(plans) == 2, plans  # planned, then planned again a quarter of the way in
     rows = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
     planned = load_checkpoint(out / "latest.safetensors")[1]["config"]["Global"]["max_steps"]
     assert planned < 100000 and result["step"] > 6  # planned after 5 + (up to 100) steps

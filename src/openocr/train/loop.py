@@ -356,9 +356,11 @@ class Trainer:
         t_start = t_log = t_save = time.time()
         seen_at_log = self.samples_seen
         # fit_steps_to_minutes: time 100 steps from plan_at (past start-up), or fewer if they
-        # take over a tenth of the time limit, then plan
+        # take over a tenth of the time limit, then plan; a quarter of the way to that plan,
+        # plan again on the longer timing (a busy machine at start-up skews the first)
         plan_at = self.step + 5 if g.fit_steps_to_minutes and g.max_minutes else None
-        t_plan = 0.0
+        replan_at: int | None = None
+        t_plan = eval_seconds = 0.0
         smooth: dict[str, float] = {}
         last_metrics: dict[str, Any] = {}
         self.net.train()
@@ -389,12 +391,19 @@ class Trainer:
                     t_plan = now
                 elif plan_at is not None and self.step > plan_at:
                     # by time only on one process: DDP ranks must plan at the same step
-                    timed_out = self.world == 1 and now - t_plan > g.max_minutes * 6
-                    if self.step == plan_at + 100 or timed_out:
-                        per_step = (now - t_plan) / (self.step - plan_at)
+                    timed_out = (
+                        replan_at is None and self.world == 1 and now - t_plan > g.max_minutes * 6
+                    )
+                    due = plan_at + 100 if replan_at is None else replan_at
+                    if self.step == due or timed_out:
+                        per_step = (now - t_plan - eval_seconds) / (self.step - plan_at)
                         planned = self._fit_steps(per_step, now - t_start)
                         last_step = min(planned, until_step) if until_step else planned
-                        plan_at = None
+                        quarter = (planned - self.step) // 4
+                        if replan_at is None and quarter >= 20:
+                            replan_at = self.step + quarter
+                        else:
+                            plan_at = None
                 if self.rank == 0 and (self.step % g.log_every == 0 or self.step == g.max_steps):
                     rate = (self.samples_seen - seen_at_log) / max(now - t_log, 1e-6)
                     eta = (g.max_steps - self.step) * (now - t_log) / g.log_every
@@ -418,7 +427,9 @@ class Trainer:
                     metrics_file.flush()  # type: ignore[union-attr]
                     t_log, seen_at_log = now, self.samples_seen
                 if g.eval_every and self.step % g.eval_every == 0 and self.rank == 0:
+                    t_eval = time.time()
                     last_metrics = self.evaluate()
+                    eval_seconds += time.time() - t_eval
                     if last_metrics:
                         log.info("eval step %d: %s", self.step, json.dumps(last_metrics))
                         metrics_file.write(
