@@ -232,8 +232,6 @@ class LoaderConfig:
     batch_size: int = 64
     num_workers: int = 1
     sort_group: int = 1  # rec: draw this many batches at once and batch similar widths together
-    shuffle: bool = True
-    drop_last: bool = True
 
 
 @dataclass

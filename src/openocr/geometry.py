@@ -71,21 +71,6 @@ def is_tall(quad: np.ndarray) -> bool:
     return h / max(w, 1) >= TALL_RATIO
 
 
-def clip_points(points: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Clip points to [0, width] x [0, height] (inclusive, as the reference does)."""
-    pts = np.asarray(points).copy()
-    pts[..., 0] = np.clip(pts[..., 0], 0, width)
-    pts[..., 1] = np.clip(pts[..., 1], 0, height)
-    return pts
-
-
-def polygon_area(points: np.ndarray) -> float:
-    """Absolute shoelace area of a polygon."""
-    p = np.asarray(points, dtype=np.float64).reshape(-1, 2)
-    x, y = p[:, 0], p[:, 1]
-    return float(abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))) / 2.0)
-
-
 def sub_quad(quad: np.ndarray, f0: float, f1: float) -> np.ndarray:
     """The part of an ordered quad between fractions f0..f1 of its width (for word boxes)."""
     q = np.asarray(quad, dtype=np.float32).reshape(4, 2)
