@@ -427,9 +427,8 @@ class Trainer:
                     metrics_file.flush()  # type: ignore[union-attr]
                     t_log, seen_at_log = now, self.samples_seen
                 if g.eval_every and self.step % g.eval_every == 0 and self.rank == 0:
-                    t_eval = time.time()
                     last_metrics = self.evaluate()
-                    eval_seconds += time.time() - t_eval
+                    eval_seconds += last_metrics.get("eval_seconds", 0.0)
                     if last_metrics:
                         log.info("eval step %d: %s", self.step, json.dumps(last_metrics))
                         metrics_file.write(
