@@ -12,7 +12,7 @@ torch = pytest.importorskip("torch")
 
 from openocr.checkpoint import load_checkpoint  # noqa: E402
 from openocr.config import TrainConfig, load_config  # noqa: E402
-from openocr.train.loop import Trainer  # noqa: E402
+from openocr.train.loop import StepTimer, Trainer  # noqa: E402
 
 
 def rec_cfg(data: Path, out: Path, *extra: str) -> TrainConfig:
@@ -470,3 +470,28 @@ def test_fit_steps_to_minutes_ends_the_schedule_in_time(
     # the cosine was shortened to end near the time limit (a loaded machine may stop it a
     # little early, so not exactly at 0)
     assert rows[-1]["lr"] < 0.5 * 0.003, rows[-1]
+
+
+def test_step_timer_times_past_start_up_leaves_out_evaluations_and_replans_once():
+    timer = StepTimer(step=10, max_minutes=60, by_time=True)
+    timer.exclude(30.0)  # an evaluation before the timed stretch is not subtracted from it
+    assert [timer.seconds_per_step(s, now=float(s)) for s in range(11, 15)] == [None] * 4
+    assert timer.seconds_per_step(15, now=100.0) is None  # the timed stretch starts here
+    timer.exclude(20.0)
+    assert timer.seconds_per_step(114, now=320.0) is None
+    assert timer.seconds_per_step(115, now=320.0) == pytest.approx(2.0)  # (220 - 20) / 100
+    timer.planned(115, max_steps=1715)
+    assert timer.seconds_per_step(514, now=1000.0) is None
+    assert timer.seconds_per_step(515, now=1120.0) == pytest.approx(1000 / 500)
+    timer.planned(515, max_steps=2000)
+    assert timer.seconds_per_step(1000, now=5000.0) is None  # planned twice, then never again
+
+
+def test_step_timer_plans_early_when_steps_are_slow():
+    timer = StepTimer(step=0, max_minutes=10, by_time=True)  # a tenth is 60 s
+    timer.seconds_per_step(5, now=0.0)
+    assert timer.seconds_per_step(6, now=59.0) is None
+    assert timer.seconds_per_step(7, now=61.0) == pytest.approx(30.5)
+    ddp = StepTimer(step=0, max_minutes=10, by_time=False)  # DDP ranks plan at step 105 only
+    ddp.seconds_per_step(5, now=0.0)
+    assert ddp.seconds_per_step(7, now=61.0) is None

@@ -78,6 +78,45 @@ def auto_precision(device: torch.device) -> str:
     return "bf16" if cpu_has_native_bf16() else "fp32"
 
 
+class StepTimer:
+    """Timing for ``Global.fit_steps_to_minutes``: time 100 steps from 5 past the start (past
+    start-up), or fewer if they take over a tenth of the time limit, then plan; a quarter of the
+    way to that plan, plan again on the longer timing (a busy machine at start-up skews the
+    first). Evaluations inside the timed stretch are left out of it."""
+
+    def __init__(self, step: int, max_minutes: float, by_time: bool):
+        self.start: int | None = step + 5
+        self.replan_at: int | None = None
+        self.t_start: float | None = None
+        self.excluded = 0.0
+        self.limit = max_minutes * 6  # a tenth of the time limit, in seconds
+        self.by_time = by_time  # only on one process: DDP ranks must plan at the same step
+
+    def exclude(self, seconds: float) -> None:
+        if self.t_start is not None:
+            self.excluded += seconds
+
+    def seconds_per_step(self, step: int, now: float) -> float | None:
+        """Seconds a step when it is time to plan, else None."""
+        if self.start is None or step < self.start:
+            return None
+        if self.t_start is None:
+            self.t_start = now
+            return None
+        first = self.replan_at is None
+        due = self.start + 100 if first else self.replan_at
+        if step != due and not (first and self.by_time and now - self.t_start > self.limit):
+            return None
+        return (now - self.t_start - self.excluded) / (step - self.start)
+
+    def planned(self, step: int, max_steps: int) -> None:
+        quarter = (max_steps - step) // 4
+        if self.replan_at is None and quarter >= 20:
+            self.replan_at = step + quarter
+        else:
+            self.start = None
+
+
 class Trainer:
     """Build everything from a ``TrainConfig`` and run ``fit()``."""
 
@@ -355,12 +394,11 @@ class Trainer:
         )
         t_start = t_log = t_save = time.time()
         seen_at_log = self.samples_seen
-        # fit_steps_to_minutes: time 100 steps from plan_at (past start-up), or fewer if they
-        # take over a tenth of the time limit, then plan; a quarter of the way to that plan,
-        # plan again on the longer timing (a busy machine at start-up skews the first)
-        plan_at = self.step + 5 if g.fit_steps_to_minutes and g.max_minutes else None
-        replan_at: int | None = None
-        t_plan = eval_seconds = 0.0
+        timer = (
+            StepTimer(self.step, g.max_minutes, by_time=self.world == 1)
+            if g.fit_steps_to_minutes and g.max_minutes
+            else None
+        )
         smooth: dict[str, float] = {}
         last_metrics: dict[str, Any] = {}
         self.net.train()
@@ -387,23 +425,10 @@ class Trainer:
                     fv = float(v.detach())
                     smooth[k] = 0.9 * smooth.get(k, fv) + 0.1 * fv
                 now = time.time()
-                if self.step == plan_at:
-                    t_plan = now
-                elif plan_at is not None and self.step > plan_at:
-                    # by time only on one process: DDP ranks must plan at the same step
-                    timed_out = (
-                        replan_at is None and self.world == 1 and now - t_plan > g.max_minutes * 6
-                    )
-                    due = plan_at + 100 if replan_at is None else replan_at
-                    if self.step == due or timed_out:
-                        per_step = (now - t_plan - eval_seconds) / (self.step - plan_at)
-                        planned = self._fit_steps(per_step, now - t_start)
-                        last_step = min(planned, until_step) if until_step else planned
-                        quarter = (planned - self.step) // 4
-                        if replan_at is None and quarter >= 20:
-                            replan_at = self.step + quarter
-                        else:
-                            plan_at = None
+                if timer and (per_step := timer.seconds_per_step(self.step, now)) is not None:
+                    planned = self._fit_steps(per_step, now - t_start)
+                    last_step = min(planned, until_step) if until_step else planned
+                    timer.planned(self.step, planned)
                 if self.rank == 0 and (self.step % g.log_every == 0 or self.step == g.max_steps):
                     rate = (self.samples_seen - seen_at_log) / max(now - t_log, 1e-6)
                     eta = (g.max_steps - self.step) * (now - t_log) / g.log_every
@@ -428,7 +453,8 @@ class Trainer:
                     t_log, seen_at_log = now, self.samples_seen
                 if g.eval_every and self.step % g.eval_every == 0 and self.rank == 0:
                     last_metrics = self.evaluate()
-                    eval_seconds += last_metrics.get("eval_seconds", 0.0)
+                    if timer:
+                        timer.exclude(last_metrics.get("eval_seconds", 0.0))
                     if last_metrics:
                         log.info("eval step %d: %s", self.step, json.dumps(last_metrics))
                         metrics_file.write(
