@@ -89,7 +89,7 @@ class StepTimer:
         self.replan_at: int | None = None
         self.t_start: float | None = None
         self.excluded = 0.0
-        self.limit = max_minutes * 6  # a tenth of the time limit, in seconds
+        self.limit = max_minutes * 60 / 10  # seconds: a tenth of the time limit
         self.by_time = by_time  # only on one process: DDP ranks must plan at the same step
 
     def exclude(self, seconds: float) -> None:
