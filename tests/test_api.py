@@ -263,6 +263,18 @@ def test_dense_crops_are_read_again_stretched():
     assert len(backend.calls) == 3 and [c[0] for c in backend.calls[1:]] == [1, 1]
 
 
+def test_tall_crops_are_read_again_turned():
+    tall = np.ascontiguousarray(np.rot90(level_crop([1, 2, 3]), k=-1))  # top to bottom: a, b, c
+    square = level_crop([4])
+    backend = WidthScoredRec()
+    plain = RecPredictor(backend, cfg=RecPreConfig(tall_ratio=0))([tall, square])[0]
+    assert plain[0].text == "b"  # squeezed to 16 px wide: only the middle block is seen
+    backend.calls.clear()
+    outs, _ = RecPredictor(backend)([tall, square])
+    assert [o.text for o in outs] == ["abc", "d"]  # turned reading wins; square read once
+    assert [c[0] for c in backend.calls] == [2, 1]
+
+
 class MiddleRowRec(LevelRec):
     """Reads one "a" whose confidence is the dark share of the input's middle row (padding left
     out): a dark bar turned level scores best."""

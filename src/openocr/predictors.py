@@ -148,7 +148,13 @@ class RecPredictor:
         self, crops: Sequence[np.ndarray], batch_size: int | None = None
     ) -> tuple[list[RecOutput], dict[str, float]]:
         cfg = self.cfg if not batch_size else dataclasses.replace(self.cfg, batch_size=batch_size)
+        crops = list(crops)
         outputs, timings = self._read(crops, cfg)
+        if cfg.tall_ratio:  # vertical lines: read again turned to reading order left to right
+            tall = [i for i, c in enumerate(crops) if c.shape[0] >= cfg.tall_ratio * c.shape[1]]
+            turned = [np.ascontiguousarray(np.rot90(crops[i], k=1)) for i in tall]
+            for k in self._keep_best(outputs, timings, tall, turned, cfg) if tall else ():
+                crops[tall[k]] = turned[k]  # later re-reads start from the better orientation
         if cfg.retry_density:  # dense text: read again stretched
             dense = [
                 i
@@ -181,14 +187,18 @@ class RecPredictor:
         index: list[int],
         crops: list[np.ndarray],
         cfg: RecPreConfig,
-    ) -> None:
-        """Read ``crops`` (variants of ``outputs[index]``); keep each reading that scores better."""
+    ) -> list[int]:
+        """Read ``crops`` (variants of ``outputs[index]``); keep each reading that scores better.
+        Returns the positions in ``index`` whose new reading was kept."""
         again, t = self._read(crops, cfg)
         for k, v in t.items():
             timings[k] += v
-        for i, out in zip(index, again, strict=True):
+        kept = []
+        for k, (i, out) in enumerate(zip(index, again, strict=True)):
             if out.score > outputs[i].score:
                 outputs[i] = out
+                kept.append(k)
+        return kept
 
     def _read(
         self, crops: Sequence[np.ndarray], cfg: RecPreConfig

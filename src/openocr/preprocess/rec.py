@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from ..geometry import TALL_RATIO
+
 # rotate_angles for crops of tilted words in axis-aligned boxes (chosen on held-out synthetic words)
 TILTED_WORD_ANGLES = (12.0, -12.0, 24.0, -24.0, 36.0, -36.0)
 _REC_LUT = (np.arange(256, dtype=np.float32) / 127.5 - 1.0).astype(np.float32)  # (p/255 - 0.5)/0.5
@@ -44,6 +46,10 @@ class RecPreConfig:
     rotate_score: float = 0.9
     rotate_aspect: float = 3.0
     rotate_angles: tuple[float, ...] = ()
+    # crops at least tall_ratio times taller than wide (vertical lines given to the recognizer
+    # directly; the pipeline's crops are already turned) are read again turned 90 degrees
+    # counter-clockwise, like the pipeline turns them; the better-scored reading is kept. 0 disables.
+    tall_ratio: float = TALL_RATIO
 
 
 @dataclass
