@@ -43,8 +43,9 @@ LATIN=(
   wamerican fortunes-min fortunes
 )
 CJK=(
-  fonts-noto-cjk fonts-wqy-microhei fonts-wqy-zenhei fonts-lxgw-wenkai fonts-arphic-ukai
-  fonts-arphic-uming fortunes-zh
+  fonts-noto-cjk fonts-noto-cjk-extra fonts-wqy-microhei fonts-wqy-zenhei fonts-lxgw-wenkai
+  fonts-cns11643-kai fonts-cns11643-sung fonts-hanazono fonts-arphic-ukai fonts-arphic-uming
+  fortunes-zh
 )
 BACKGROUNDS=(mate-backgrounds plasma-workspace-wallpapers)
 
