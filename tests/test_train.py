@@ -409,7 +409,8 @@ def test_group_sigterm_saves_and_stops(rec_label_dir: Path, tmp_path: Path):
     )
     try:
         deadline = time.time() + 120
-        while not (out / "metrics.jsonl").is_file() and time.time() < deadline:
+        metrics = out / "metrics.jsonl"
+        while not (metrics.is_file() and metrics.read_text()) and time.time() < deadline:
             assert proc.poll() is None, proc.stderr.read()[-2000:]
             time.sleep(0.5)
         os.killpg(proc.pid, signal.SIGTERM)
@@ -421,6 +422,20 @@ def test_group_sigterm_saves_and_stops(rec_label_dir: Path, tmp_path: Path):
     assert "saving and stopping" in stderr
     assert (out / "latest.safetensors").is_file()
     assert json.loads(stdout.strip().splitlines()[-1])["step"] >= 1
+
+
+def test_loader_worker_killed_by_the_stop_signal_ends_the_loop():
+    """A worker still starting up dies of the group SIGTERM (it ignores it only once set up):
+    after a stop signal that ends training like the signal itself; otherwise it is an error."""
+    from types import SimpleNamespace
+
+    def dead_worker():
+        raise RuntimeError("DataLoader worker (pid 1) is killed by signal: Terminated.")
+        yield
+
+    assert Trainer._next_batch(SimpleNamespace(_stop=True), dead_worker()) is None
+    with pytest.raises(RuntimeError, match="killed by signal"):
+        Trainer._next_batch(SimpleNamespace(_stop=False), dead_worker())
 
 
 def test_auto_precision_avoids_emulated_bf16(monkeypatch: pytest.MonkeyPatch):

@@ -366,6 +366,17 @@ class Trainer:
         )
         return g.max_steps
 
+    def _next_batch(self, batches: Any) -> dict[str, Any] | None:
+        """The next batch, or None when a loader worker died of the signal that stops training
+        (a worker still starting up has not yet set itself to ignore it)."""
+        try:
+            return next(batches)
+        except RuntimeError:
+            if not self._stop:
+                raise
+            log.info("a loader worker died of the stop signal")
+            return None
+
     def fit(self, until_step: int | None = None) -> dict[str, Any]:
         """Train to ``Global.max_steps`` (or stop early at ``until_step``, keeping the schedule)."""
         cfg, g = self.cfg, self.cfg.Global
@@ -406,12 +417,16 @@ class Trainer:
             while self.step < last_step and not self._stop:
                 self.optimizer.zero_grad(set_to_none=True)
                 for _ in range(g.accumulation_steps):
-                    batch = next(batches)
+                    batch = self._next_batch(batches)
+                    if batch is None:
+                        break
                     batch = self._to_device(batch)
                     with self._autocast():
                         losses = self.task.compute_loss(self.net, batch)
                     self.scaler.scale(losses["loss"] / g.accumulation_steps).backward()
                     self.samples_seen += batch["size"] * self.world
+                if batch is None:
+                    break
                 if g.grad_clip > 0:
                     self.scaler.unscale_(self.optimizer)
                     torch.nn.utils.clip_grad_norm_(self.model.parameters(), g.grad_clip)
