@@ -496,8 +496,10 @@ def test_step_timer_times_past_start_up_leaves_out_evaluations_and_replans_once(
     assert timer.seconds_per_step(114, now=320.0) is None
     assert timer.seconds_per_step(115, now=320.0) == pytest.approx(2.0)  # (220 - 20) / 100
     timer.planned(115, max_steps=1715)
+    assert timer.seconds_per_step(116, now=322.0) is None  # the second stretch starts here
+    timer.exclude(98.0)
     assert timer.seconds_per_step(514, now=1000.0) is None
-    assert timer.seconds_per_step(515, now=1120.0) == pytest.approx(1000 / 500)
+    assert timer.seconds_per_step(515, now=1018.5) == pytest.approx(1.5)  # (696.5 - 98) / 399
     timer.planned(515, max_steps=2000)
     assert timer.seconds_per_step(1000, now=5000.0) is None  # planned twice, then never again
 

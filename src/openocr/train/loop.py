@@ -81,8 +81,8 @@ def auto_precision(device: torch.device) -> str:
 class StepTimer:
     """Timing for ``Global.fit_steps_to_minutes``: time 100 steps from 5 past the start (past
     start-up), or fewer if they take over a tenth of the time limit, then plan; a quarter of the
-    way to that plan, plan again on the longer timing (a busy machine at start-up skews the
-    first). Evaluations inside the timed stretch are left out of it."""
+    way to that plan, plan again on the steps since the first plan only (a machine busy at
+    start-up skews the first). Evaluations inside a timed stretch are left out of it."""
 
     def __init__(self, step: int, max_minutes: float, by_time: bool):
         self.start: int | None = step + 5
@@ -113,6 +113,7 @@ class StepTimer:
         quarter = (max_steps - step) // 4
         if self.replan_at is None and quarter >= 20:
             self.replan_at = step + quarter
+            self.start, self.t_start, self.excluded = step + 1, None, 0.0
         else:
             self.start = None
 
