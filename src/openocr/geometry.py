@@ -55,9 +55,12 @@ def crop_quad(image: np.ndarray, quad: np.ndarray, rotate_tall: bool = True) -> 
     crop = cv2.warpPerspective(
         image, m, (w, h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE
     )
-    if rotate_tall and h / w >= TALL_RATIO:
-        crop = np.ascontiguousarray(np.rot90(crop, k=1))
-    return crop
+    return turn_vertical(crop) if rotate_tall and h / w >= TALL_RATIO else crop
+
+
+def turn_vertical(crop: np.ndarray) -> np.ndarray:
+    """Rotate a crop 90 degrees counter-clockwise: a vertical line then reads left to right."""
+    return np.ascontiguousarray(np.rot90(crop, k=1))
 
 
 def crop_polygon(image: np.ndarray, points: np.ndarray, rotate_tall: bool = True) -> np.ndarray:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ModelError
+from .geometry import turn_vertical
 from .postprocess.ctc import ctc_greedy_decode, ensure_probs
 from .postprocess.db import DBPostConfig, DBPostProcessor, DetResult
 from .postprocess.lexicon import CHARSET_LEXICON, Lexicon, LexiconConfig, rescore_words
@@ -152,7 +153,7 @@ class RecPredictor:
         outputs, timings = self._read(crops, cfg)
         if cfg.tall_ratio:  # vertical lines: read again turned to reading order left to right
             tall = [i for i, c in enumerate(crops) if c.shape[0] >= cfg.tall_ratio * c.shape[1]]
-            turned = [np.ascontiguousarray(np.rot90(crops[i], k=1)) for i in tall]
+            turned = [turn_vertical(crops[i]) for i in tall]
             for k in self._keep_best(outputs, timings, tall, turned, cfg) if tall else ():
                 crops[tall[k]] = turned[k]  # later re-reads start from the better orientation
         if cfg.retry_density:  # dense text: read again stretched
