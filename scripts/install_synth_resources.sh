@@ -44,7 +44,8 @@ LATIN=(
 )
 CJK=(
   fonts-noto-cjk fonts-noto-cjk-extra fonts-wqy-microhei fonts-wqy-zenhei fonts-lxgw-wenkai
-  fonts-cns11643-kai fonts-cns11643-sung fonts-hanazono fonts-arphic-ukai fonts-arphic-uming
+  fonts-cns11643-kai fonts-cns11643-sung fonts-hanazono fonts-klee fonts-kiloji
+  fonts-arphic-ukai fonts-arphic-uming
   fortunes-zh
 )
 BACKGROUNDS=(mate-backgrounds plasma-workspace-wallpapers)

@@ -142,14 +142,26 @@ def test_predictor_uses_the_charset_lexicon_unless_turned_off(tmp_path):
         RecPredictor(HoneRec(), lexicon=tmp_path / "missing.txt")
 
 
-def test_chinese_models_rescore_latin_words_only():
+def test_chinese_models_rescore_latin_words_and_unsure_hanzi():
     ch = Charset.load("ch")
-    unsure_han = [{"中": 0.5, "山": 0.45}, {"": 0.98}]  # an unsure character, kept as read
+    unsure_han = [{"中": 0.5, "山": 0.45}, {"": 0.98}]  # 中山 is a word, 山山 is not
     rec = HoneRec(ch, prefix=unsure_han + sure("山 "))
     crop = np.full((32, 320, 3), 255, np.uint8)
     assert RecPredictor(rec)([crop])[0][0].text == "中山 home"
     assert RecPredictor(rec, lexicon=None)([crop])[0][0].text == "中山 hone"
-    p = line_probs(unsure_han + [{"山": 0.5, "中": 0.45}, {"": 0.98}], ch.lookup_table())
-    han = Lexicon({"中中": 9.0})  # a Han "word" would win, were Han runs re-decoded
-    res = ctc_greedy_decode(p[None], ch.lookup_table())[0]
-    assert rescore_words(p, res, ch.lookup_table(), han, LexiconConfig()) is res
+    lookup = ch.lookup_table()
+
+    def read(steps: list[dict[str, float]], lexicon: Lexicon, **kw) -> str:
+        p = line_probs(steps, lookup)
+        res = ctc_greedy_decode(p[None], lookup)[0]
+        return rescore_words(p, res, lookup, lexicon, LexiconConfig(**kw)).text
+
+    lex = Lexicon({"竟然": 4.8})
+    blurred = [{"竞": 0.5, "竟": 0.45}, {"": 0.98}] + sure("然")
+    assert read(blurred, lex) == "竟然"  # the runner-up makes a word
+    assert read(blurred, lex, hanzi_weight=0.0) == "竞然"  # no prior: the image decides
+    assert read(blurred, Lexicon({})) == "竞然"  # no word either way: kept as read
+    clear = [{"竞": 0.9, "竟": 0.09}, {"": 0.98}] + sure("然")
+    assert read(clear, lex) == "竞然"  # sure characters are never re-read
+    builtin = Lexicon.load("ch")
+    assert builtin.prior("竟然") > 4 and builtin.prior("the") > 7

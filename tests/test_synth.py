@@ -360,3 +360,12 @@ def test_design_family_counts_named_cuts_once():
     assert design_family("OCRABold") == design_family("OCRA")
     assert design_family("Roadgeek 2014 Series EM") == "roadgeek"
     assert design_family("DejaVu Sans") != design_family("Liberation Sans")
+
+
+def test_cjk_pool_counts_weights_and_cuts_of_one_design_once():
+    from openocr.synth.fonts import Face, FontPool
+
+    names = ["Noto Sans CJK SC", "Noto Sans CJK SC Black", "Noto Sans CJK TC", "kiloji"]
+    names += ["kiloji - B", "kiloji - P", "TW-Kai", "TW-Sung"]
+    pool = FontPool([Face(f"/x/{i}.ttf", 0, n, "Regular", "中") for i, n in enumerate(names)])
+    assert sorted(len(f) for f in pool.families) == [1, 1, 3, 3]

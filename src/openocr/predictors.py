@@ -89,7 +89,8 @@ class RecPredictor:
     ``tilted_words`` turns on the rotation re-read (``TILTED_WORD_ANGLES``) for crops cut by
     axis-aligned boxes of rotated words. ``lexicon``: the word prior that re-decodes unsure
     words (``postprocess.lexicon``): 'auto' (the built-in lexicon of a built-in charset: English
-    for both ``en`` and ``ch``), a ``Lexicon``, a word-list path, or None (greedy decoding only)."""
+    for ``en``, English and Chinese for ``ch``), a ``Lexicon``, a word-list path, or None (greedy
+    decoding only)."""
 
     def __init__(
         self,

@@ -113,9 +113,9 @@ def add_lexicon_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--lexicon",
         default="auto",
-        help="word prior for unsure words: auto (the built-in English word list, for the "
-        "Latin words of en and ch recognizers), none (plain greedy CTC), or a word-list file "
-        "(word[<TAB>zipf] per line)",
+        help="word prior for unsure words: auto (the built-in word list of the charset: "
+        "English for en, English and Chinese for ch), none (plain greedy CTC), or a word-list "
+        "file (word[<TAB>zipf] per line)",
     )
 
 

@@ -6,8 +6,13 @@ For every run of two or more Latin letters in a greedy reading whose weakest cha
 neighbours are decoded again by CTC prefix beam search, and the candidate with the best
 ``log P(word | image) + weight * zipf(word)`` wins (``zipf``: log10 frequency per billion
 words, 0 for words not in the lexicon). Confident words, digits and punctuation never change;
-a rare word survives when the image clearly says so. Chinese models use the English list for
-the Latin words inside Chinese text; their Chinese characters are never re-decoded. Numpy only.
+a rare word survives when the image clearly says so.
+
+Chinese has no spaces to find words by, so each unsure Chinese character is weighed on its own
+step instead: its runner-up readings at that step compete by ``log P(char | step) +
+hanzi_weight * zipf`` of the most frequent lexicon word of 2-4 characters that the character
+forms with its neighbours (0 when it forms none), as "竞然" becomes "竟然". The ``ch`` lexicon is
+the English list plus 50,459 Chinese words. Numpy only.
 """
 
 from __future__ import annotations
@@ -25,8 +30,9 @@ import numpy as np
 
 from .ctc import CTCResult
 
-LEXICONS = {"en": "en_words.tsv.gz"}
-CHARSET_LEXICON = {"en": "en", "ch": "en"}  # the built-in prior of each built-in charset
+LEXICONS = {"en": ("en_words.tsv.gz",), "ch": ("en_words.tsv.gz", "zh_words.tsv.gz")}
+CHARSET_LEXICON = {"en": "en", "ch": "ch"}  # the built-in prior of each built-in charset
+HANZI_WORD_LENGTHS = (2, 3, 4)
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,8 @@ class LexiconConfig:
     beam: int = 8
     prune: float = 1e-3  # classes under this probability at a step are not expanded
     top_k: int = 5  # nor more than this many classes per step
+    hanzi_weight: float = 1.5  # the same for an unsure Chinese character and the word it forms
+    hanzi_min_conf: float = 0.8  # Chinese characters at least this sure stay as read
 
 
 class Lexicon:
@@ -46,7 +54,7 @@ class Lexicon:
 
     @classmethod
     def load(cls, spec: str | Path) -> Lexicon:
-        """A built-in lexicon by language (``en``) or a word list file (one word per line,
+        """A built-in lexicon (``en``, ``ch``) or a word list file (one word per line,
         optionally ``<TAB>zipf``; words without a frequency count as zipf 3)."""
         if isinstance(spec, str) and spec in LEXICONS:
             return _builtin(spec)
@@ -76,9 +84,12 @@ class Lexicon:
 
 
 @cache
-def _builtin(lang: str) -> Lexicon:
-    data = resources.files("openocr.assets").joinpath(f"lexicon/{LEXICONS[lang]}").read_bytes()
-    return Lexicon.from_bytes(data)
+def _builtin(name: str) -> Lexicon:
+    folder = resources.files("openocr.assets").joinpath("lexicon")
+    zipf: dict[str, float] = {}
+    for file in LEXICONS[name]:
+        zipf.update(Lexicon.from_bytes(folder.joinpath(file).read_bytes()).zipf)
+    return Lexicon(zipf)
 
 
 def prefix_beam_search(
@@ -154,7 +165,8 @@ def rescore_words(
     cfg: LexiconConfig,
 ) -> CTCResult:
     """``result`` (the greedy reading of [T,C] ``probs``) with each unsure run of letters
-    re-decoded under the word prior."""
+    re-decoded and each unsure Chinese character re-read under the word prior."""
+    result = rescore_hanzi(probs, result, lookup, lexicon, cfg)
     text, steps = result.text, result.timesteps
     runs = [
         (a, b)
@@ -197,6 +209,61 @@ def rescore_words(
         np.asarray(steps_out, dtype=np.int64),
         result.num_steps,
     )
+
+
+def rescore_hanzi(
+    probs: np.ndarray,
+    result: CTCResult,
+    lookup: Sequence[str],
+    lexicon: Lexicon,
+    cfg: LexiconConfig,
+) -> CTCResult:
+    """``result`` with each unsure Chinese character replaced by the reading at its own step
+    that scores best with the word it forms (left to right; same steps, same length)."""
+    text = result.text
+    unsure = [
+        i
+        for i, ch in enumerate(text)
+        if _is_hanzi(ch) and result.char_probs[i] < cfg.hanzi_min_conf
+    ]
+    if not unsure:
+        return result
+    chars, char_probs = list(text), result.char_probs.copy()
+    for i in unsure:
+        row = probs[int(result.timesteps[i])]
+        cands = [(text[i], float(char_probs[i]))] + [
+            (lookup[c], float(row[c]))
+            for c in np.argsort(-row)[: cfg.top_k]
+            if row[c] >= cfg.prune and lookup[c] != text[i] and _is_hanzi(lookup[c])
+        ]
+        scored = []
+        for ch, p in cands:
+            chars[i] = ch
+            zipf = _word_zipf(lexicon, chars, i)
+            scored.append((math.log(max(p, 1e-300)) + cfg.hanzi_weight * zipf, -len(scored), ch, p))
+        _, _, chars[i], char_probs[i] = max(scored)  # ties: the image's first choice
+    if "".join(chars) == text:
+        return result
+    return CTCResult(
+        "".join(chars),
+        float(char_probs.mean()),
+        char_probs,
+        result.timesteps,
+        result.num_steps,
+    )
+
+
+def _is_hanzi(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff"
+
+
+def _word_zipf(lexicon: Lexicon, chars: list[str], i: int) -> float:
+    """Zipf of the most frequent lexicon word of 2-4 characters in ``chars`` covering ``i``."""
+    best = 0.0
+    for n in HANZI_WORD_LENGTHS:
+        for a in range(max(0, i - n + 1), min(i, len(chars) - n) + 1):
+            best = max(best, lexicon.prior("".join(chars[a : a + n])))
+    return best
 
 
 def _letter_runs(text: str) -> list[tuple[int, int]]:

@@ -73,6 +73,7 @@ BLOCKLIST = (
 # regional / width variants of one design count as one family when sampling
 _VARIANT = re.compile(
     r"\s+(CN|HK|TW|JP|KR|SC|TC|MBE|Mono|Sharp|Condensed|Light|Medium|Black|Thin|ExtraLight|SemiBold|Bold)\b"
+    r"|\s+-\s+\w+$"  # "kiloji - B", "kiloji - P"
 )
 LATIN_REQUIRED = "".join(chr(c) for c in range(33, 127))
 LATIN_CAPS_DIGITS = string.ascii_uppercase + string.digits
