@@ -6,6 +6,7 @@ text is deterministic (not real words)."""
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import socket
@@ -77,6 +78,16 @@ def test_demo_logic_filters_and_writes_json(factory, tmp_path):
     fewer, _ = logic.run(img, "mobile", "onnx", 0.3, 0.99, 1.5, 960, "slow")
     assert len(fewer) < len(page)  # the box threshold reaches the detector
     assert logic.view(None, None, 0.5, None)[1] == ""
+
+
+def test_demo_temp_folder_is_removed_with_the_demo(factory):
+    logic = DemoLogic(factory)
+    folder = logic.json_dir
+    assert folder.is_dir()
+    (folder / "ocr_x.json").write_text("{}")
+    del logic
+    gc.collect()
+    assert not folder.exists()
 
 
 def free_port() -> int:

@@ -8,10 +8,12 @@ changed the drawing). The detector sliders re-run the detector with per-call ove
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -102,7 +104,10 @@ class DemoLogic:
 
     def __init__(self, factory: EngineFactory, json_dir: Path | None = None) -> None:
         self.engines = EngineCache(factory)
-        self.json_dir = Path(json_dir or tempfile.mkdtemp(prefix="openocr-demo-"))
+        if json_dir is None:  # a folder of our own: removed with this object (or at exit)
+            json_dir = Path(tempfile.mkdtemp(prefix="openocr-demo-"))
+            weakref.finalize(self, shutil.rmtree, json_dir, ignore_errors=True)
+        self.json_dir = Path(json_dir)
 
     def run(
         self,
