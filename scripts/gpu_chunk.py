@@ -62,6 +62,10 @@ def prepare(args: argparse.Namespace) -> None:
     # generator draws some Latin lines with them; subset to `en` they are small)
     designs: dict[str, dict[str, Any]] = {}
     for f in FontIndex.load().faces:
+        # Japanese/Korean regional faces draw shared hanzi in their own forms: the generator
+        # leaves them out of the Chinese pool (synth.rec.split_pools), so they would be dead weight
+        if f.family.endswith((" JP", " KR")):
+            continue
         if sum("\u4e00" <= c <= "\u9fff" for c in f.chars) > 6000:
             design = " ".join(VARIANT.sub("", REGION.sub("", f.family)).split())
             designs.setdefault(design, {}).setdefault(f.style, f)
