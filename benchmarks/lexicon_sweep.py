@@ -9,7 +9,7 @@ prints exact-match / standard accuracy, plus accuracy by kind of line for the de
 ``--charset ch`` sweeps the Chinese characters' weight and gate instead, on lines drawn in the
 training fonts (the held-out-font families AR PL UKai/UMing left out, as in training):
 
-    python benchmarks/lexicon_sweep.py --charset ch --model weights/rec_ch.onnx --n 1500 --seed 7777
+    python benchmarks/lexicon_sweep.py --charset ch --model runs/rec_ch_m9/mean16.onnx --n 1500 --seed 7777
 """
 
 from __future__ import annotations

@@ -42,7 +42,7 @@ class LexiconConfig:
     beam: int = 8
     prune: float = 1e-3  # classes under this probability at a step are not expanded
     top_k: int = 5  # nor more than this many classes per step
-    hanzi_weight: float = 1.5  # the same for an unsure Chinese character and the word it forms
+    hanzi_weight: float = 1.5  # nats per unit of zipf of the word a Chinese character forms
     hanzi_min_conf: float = 0.8  # Chinese characters at least this sure stay as read
 
 
