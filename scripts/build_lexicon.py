@@ -30,9 +30,9 @@ def main() -> None:
     if args.lang == "en":
         keep = re.compile(r"[a-z]+").fullmatch
     else:
-        from openocr.charset import Charset
+        from openocr.charset import Charset, is_hanzi
 
-        hanzi = "".join(c for c in Charset.load("ch").lookup_table() if "\u4e00" <= c <= "\u9fff")
+        hanzi = "".join(filter(is_hanzi, Charset.load("ch").chars))
         keep = re.compile(f"[{hanzi}]{{2,4}}").fullmatch
     seen: dict[str, float] = {}
     for word in top_n_list(args.lang, args.top):

@@ -46,7 +46,7 @@ CKPT_FILES = ("latest.safetensors", "latest_state.pt")
 def prepare(args: argparse.Namespace) -> None:
     from fontTools import subset
 
-    from openocr.charset import Charset
+    from openocr.charset import Charset, is_hanzi
     from openocr.synth.backgrounds import photo_files
     from openocr.synth.fonts import FontIndex
     from openocr.synth.text import export_corpus
@@ -56,7 +56,7 @@ def prepare(args: argparse.Namespace) -> None:
     shutil.rmtree(fonts_dir, ignore_errors=True)
     fonts_dir.mkdir(parents=True)
     faces = [f for f in FontIndex.load().faces if set("AaZz09") <= set(f.chars)]
-    latin = [f for f in faces if sum("\u4e00" <= c <= "\u9fff" for c in f.chars) < 100]
+    latin = [f for f in faces if sum(map(is_hanzi, f.chars)) < 100]
     faces = latin[:: max(1, len(latin) // args.max_fonts)][: args.max_fonts]
     # CJK designs, round-robin over styles, regional variants dropped (for `en` too: the
     # generator draws some Latin lines with them; subset to `en` they are small)
@@ -66,7 +66,7 @@ def prepare(args: argparse.Namespace) -> None:
         # leaves them out of the Chinese pool (synth.rec.split_pools), so they would be dead weight
         if f.family.endswith((" JP", " KR")):
             continue
-        if sum("\u4e00" <= c <= "\u9fff" for c in f.chars) > 6000:
+        if sum(map(is_hanzi, f.chars)) > 6000:
             design = " ".join(VARIANT.sub("", REGION.sub("", f.family)).split())
             designs.setdefault(design, {}).setdefault(f.style, f)
     styles = [sorted(d.values(), key=lambda f: f.style != "Regular") for d in designs.values()]

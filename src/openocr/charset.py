@@ -17,6 +17,12 @@ from pathlib import Path
 BUILTIN_CHARSETS = ("en", "ch")
 
 
+def is_hanzi(ch: str) -> bool:
+    """A CJK Unified Ideograph of the basic block (U+4E00..U+9FFF): every hanzi of the ``ch``
+    charset."""
+    return "\u4e00" <= ch <= "\u9fff"
+
+
 @dataclass(frozen=True)
 class Charset:
     """An ordered set of characters with CTC blank at index 0.

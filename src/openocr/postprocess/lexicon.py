@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..charset import is_hanzi
 from .ctc import CTCResult
 
 LEXICONS = {"en": ("en_words.tsv.gz",), "ch": ("en_words.tsv.gz", "zh_words.tsv.gz")}
@@ -85,11 +86,17 @@ class Lexicon:
 
 @cache
 def _builtin(name: str) -> Lexicon:
-    folder = resources.files("openocr.assets").joinpath("lexicon")
     zipf: dict[str, float] = {}
     for file in LEXICONS[name]:
-        zipf.update(Lexicon.from_bytes(folder.joinpath(file).read_bytes()).zipf)
+        zipf.update(_bundled_words(file))
     return Lexicon(zipf)
+
+
+@cache
+def _bundled_words(file: str) -> dict[str, float]:
+    """One bundled list, read once (``en`` and ``ch`` share the English one)."""
+    data = resources.files("openocr.assets").joinpath("lexicon", file).read_bytes()
+    return Lexicon.from_bytes(data).zipf
 
 
 def prefix_beam_search(
@@ -222,19 +229,19 @@ def rescore_hanzi(
     that scores best with the word it forms (left to right; same steps, same length)."""
     text = result.text
     unsure = [
-        i
-        for i, ch in enumerate(text)
-        if _is_hanzi(ch) and result.char_probs[i] < cfg.hanzi_min_conf
+        i for i, ch in enumerate(text) if is_hanzi(ch) and result.char_probs[i] < cfg.hanzi_min_conf
     ]
     if not unsure:
         return result
     chars, char_probs = list(text), result.char_probs.copy()
     for i in unsure:
         row = probs[int(result.timesteps[i])]
+        k = min(cfg.top_k, len(row))
+        top = np.argpartition(-row, k - 1)[:k]
         cands = [(text[i], float(char_probs[i]))] + [
             (lookup[c], float(row[c]))
-            for c in np.argsort(-row)[: cfg.top_k]
-            if row[c] >= cfg.prune and lookup[c] != text[i] and _is_hanzi(lookup[c])
+            for c in top[np.argsort(-row[top])]
+            if row[c] >= cfg.prune and lookup[c] != text[i] and is_hanzi(lookup[c])
         ]
         scored = []
         for ch, p in cands:
@@ -251,10 +258,6 @@ def rescore_hanzi(
         result.timesteps,
         result.num_steps,
     )
-
-
-def _is_hanzi(ch: str) -> bool:
-    return "\u4e00" <= ch <= "\u9fff"
 
 
 def _word_zipf(lexicon: Lexicon, chars: list[str], i: int) -> float:

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from ..charset import Charset
+from ..charset import Charset, is_hanzi
 from .backgrounds import PhotoPool, background, luminance, text_color
 from .effects import curve, ink_bbox, photometric, random_homography, warp_size
 from .fonts import LATIN_CAPS_DIGITS, LATIN_REQUIRED, Face, FontIndex, FontPool, design_family
@@ -20,7 +20,7 @@ CJK_MIN = 3000  # a face drawing this many CJK ideographs counts as a CJK face
 
 
 def _cjk_count(face: Face) -> int:
-    return sum(1 for c in face.chars if "\u4e00" <= c <= "\u9fff")
+    return sum(map(is_hanzi, face.chars))
 
 
 def split_pools(faces: list[Face], partial_latin: bool = False) -> tuple[list[Face], list[Face]]:
