@@ -97,6 +97,40 @@ def test_rec_ch_labels():
         assert ch.normalize(label) == label and ch.covers(label)
 
 
+def test_glyph_warp_bends_strokes_and_keeps_the_ink_in_place():
+    from PIL import ImageFont
+
+    from openocr.synth.effects import glyph_warp, ink_bbox
+    from openocr.synth.fonts import FontIndex
+    from openocr.synth.rec import render_mask
+
+    face = next(f for f in FontIndex.load(system=False).faces if f.covers("中山路出口"))
+    mask = render_mask("中山路出口", ImageFont.truetype(face.path, 36, index=face.index))
+    rng = np.random.default_rng(3)
+    outs = [glyph_warp(mask, rng, 36) for _ in range(8)]
+    for out in outs:
+        assert out.shape == mask.shape and out.dtype == np.uint8
+        changed = np.mean(np.abs(out.astype(int) - mask) > 64)
+        assert 0.01 < changed < 0.5  # strokes move, the characters stay
+        x0, y0, x1, y1 = ink_bbox(out, 64)
+        bx0, by0, bx1, by1 = ink_bbox(mask, 64)
+        assert abs(x0 - bx0) <= 4 and abs(x1 - bx1) <= 4 and abs(y0 - by0) <= 4
+    ink = [float((o > 127).mean()) for o in outs]
+    assert max(ink) / min(ink) > 1.2  # some draws change the stroke weight
+
+
+def test_rec_glyph_warp_is_off_by_default_and_leaves_labels_alone():
+    ch = Charset.load("ch")
+    plain = _rec(ch, max_len=12, seed=4)
+    warped = _rec(ch, max_len=12, seed=4, glyph_warp_ratio=1.0)
+    a = [plain.sample(np.random.default_rng(i)) for i in range(6)]
+    b = [warped.sample(np.random.default_rng(i)) for i in range(6)]
+    assert [x[1] for x in a] == [x[1] for x in b]
+    pairs = zip(a, b, strict=True)
+    assert any(x[0].shape != y[0].shape or not np.array_equal(x[0], y[0]) for x, y in pairs)
+    assert _rec(ch, seed=4).glyph_warp_ratio == 0.0
+
+
 def test_rec_ch_charset_with_english_text():
     ch = Charset.load("ch")
     gen = _rec(ch, text_lang="en")
@@ -367,5 +401,12 @@ def test_cjk_pool_counts_weights_and_cuts_of_one_design_once():
 
     names = ["Noto Sans CJK SC", "Noto Sans CJK SC Black", "Noto Sans CJK TC", "kiloji"]
     names += ["kiloji - B", "kiloji - P", "TW-Kai", "TW-Sung"]
+    names += ["KouzanBrushFont", "KouzanBrushFontGyousyo"]
     pool = FontPool([Face(f"/x/{i}.ttf", 0, n, "Regular", "中") for i, n in enumerate(names)])
-    assert sorted(len(f) for f in pool.families) == [1, 1, 3, 3]
+    assert sorted(len(f) for f in pool.families) == [1, 1, 2, 3, 3]
+
+
+def test_cursive_brush_cut_is_blocked():
+    from openocr.synth.fonts import _blocked
+
+    assert _blocked("KouzanBrushFontSousyo") and not _blocked("KouzanBrushFontGyousyo")

@@ -132,3 +132,23 @@ def photometric(
     if rng.random() < 0.35 * strength:
         out = jpeg(out, int(rng.integers(25, 95)))
     return out
+
+
+def glyph_warp(mask: np.ndarray, rng: np.random.Generator, size: int) -> np.ndarray:
+    """Vary glyph shapes within a design, so that a font family seen in training stands for
+    its neighbours: a smooth random displacement field of a few per cent of the font size
+    (strokes bend, lengthen and move against each other), then sometimes a heavier (or slightly
+    lighter) stroke weight. ``mask``: white-on-black uint8 at render size ``size`` (px per em)."""
+    h, w = mask.shape[:2]
+    cell = max(4.0, size * rng.uniform(0.25, 0.5))  # displacement varies within a character
+    gh, gw = int(np.ceil(h / cell)) + 2, int(np.ceil(w / cell)) + 2
+    amp = size * rng.uniform(0.015, 0.045)
+    dx = cv2.resize(rng.normal(0, amp, (gh, gw)).astype(np.float32), (w, h), cv2.INTER_CUBIC)
+    dy = cv2.resize(rng.normal(0, amp, (gh, gw)).astype(np.float32), (w, h), cv2.INTER_CUBIC)
+    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    out = cv2.remap(mask, xs + dx, ys + dy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    if rng.random() < 0.5:  # stroke weight: blur, then cut at another level
+        soft = cv2.GaussianBlur(out, (0, 0), max(0.6, size / 30)).astype(np.float32) / 255.0
+        level = rng.uniform(0.2, 0.5)  # under 0.5 thickens; thinning more erases hairlines
+        out = (np.clip((soft - level) * 4.0 + 0.5, 0.0, 1.0) * 255).astype(np.uint8)
+    return out

@@ -69,11 +69,13 @@ BLOCKLIST = (
     "steve",
     "ocrbe",  # OCR-B "inverted": white letters in black cells
     "ocrbx",
+    "sousyo",  # Kouzan's cursive (grass-script) cut: unreadable as print
 )
 # regional / width variants of one design count as one family when sampling
 _VARIANT = re.compile(
     r"\s+(CN|HK|TW|JP|KR|SC|TC|MBE|Mono|Sharp|Condensed|Light|Medium|Black|Thin|ExtraLight|SemiBold|Bold)\b"
     r"|\s+-\s+\w+$"  # "kiloji - B", "kiloji - P"
+    r"|(?<=BrushFont)Gyousyo$"  # Kouzan's semi-cursive cut of the same hand
 )
 LATIN_REQUIRED = "".join(chr(c) for c in range(33, 127))
 LATIN_CAPS_DIGITS = string.ascii_uppercase + string.digits

@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from ..charset import Charset, is_hanzi
 from .backgrounds import PhotoPool, background, luminance, text_color
-from .effects import curve, ink_bbox, photometric, random_homography, warp_size
+from .effects import curve, glyph_warp, ink_bbox, photometric, random_homography, warp_size
 from .fonts import LATIN_CAPS_DIGITS, LATIN_REQUIRED, Face, FontIndex, FontPool, design_family
 from .text import TextSampler
 
@@ -109,7 +109,9 @@ class RecLineGenerator:
     box (scene words cropped without rectification). ``low_contrast_ratio``: share of lines
     whose text/background luminance contrast is 35-70 instead of 70-130; ``dark_ratio``: share
     darkened to 30-75% (both matched to aggregate statistics of real scene-word crops,
-    docs/synth.md).
+    docs/synth.md). ``glyph_warp_ratio``: share of lines with Chinese characters whose glyphs
+    are bent and re-weighted (``effects.glyph_warp``; off by default, so that evaluation sets
+    rendered before it stay the same).
     """
 
     def __init__(
@@ -129,6 +131,7 @@ class RecLineGenerator:
         tilt_ratio: float = 0.12,
         low_contrast_ratio: float = 0.25,
         dark_ratio: float = 0.2,
+        glyph_warp_ratio: float = 0.0,
     ):
         self.charset = Charset.load(charset) if isinstance(charset, str) else charset
         self.height = int(height)
@@ -158,6 +161,7 @@ class RecLineGenerator:
         self.vertical_ratio = (
             (0.05 if self.lang == "ch" else 0.0) if vertical_ratio is None else vertical_ratio
         )
+        self.glyph_warp_ratio = float(glyph_warp_ratio)
         self.photos = PhotoPool() if photos else None
 
     # --- font choice ------------------------------------------------------------------------
@@ -232,6 +236,9 @@ class RecLineGenerator:
             mask = np.ascontiguousarray(np.rot90(mask, 1))  # reading order becomes left->right
         if mask.size == 0 or mask.max() == 0:
             return None
+        warp = self.glyph_warp_ratio > 0 and any(map(is_hanzi, text))
+        if warp and rng.random() < self.glyph_warp_ratio:
+            mask = glyph_warp(mask, rng, size)
         if rng.random() < 0.06 and not vertical:  # underline / strike-through
             m = mask.copy()
             bbm = ink_bbox(m)
