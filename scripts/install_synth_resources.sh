@@ -45,7 +45,7 @@ LATIN=(
 CJK=(
   fonts-noto-cjk fonts-noto-cjk-extra fonts-wqy-microhei fonts-wqy-zenhei fonts-lxgw-wenkai
   fonts-cns11643-kai fonts-cns11643-sung fonts-hanazono fonts-klee fonts-kiloji
-  fonts-kouzan-mouhitsu
+  fonts-kouzan-mouhitsu fonts-aoyagi-soseki fonts-seto
   fonts-arphic-ukai fonts-arphic-uming
   fortunes-zh
 )
