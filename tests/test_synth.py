@@ -45,6 +45,29 @@ def test_font_index_fallback_fonts():
     assert not idx.filter(exclude=("dejavu", "noto")).faces
 
 
+def test_font_index_rescans_only_changed_files(tmp_path, monkeypatch):
+    """Adding a font to a scanned folder scans that font only; the rest comes from the cache."""
+    import shutil
+
+    from openocr.synth import fonts
+
+    monkeypatch.setenv("OPENOCR_CACHE", str(tmp_path / "cache"))
+    src = fonts.bundled_font_dir()
+    font_dir = tmp_path / "fonts"
+    font_dir.mkdir()
+    shutil.copy(src / "DejaVuSans-ascii.ttf", font_dir / "a.ttf")
+    first = fonts.FontIndex.load(dirs=[font_dir], system=False)
+    shutil.copy(src / "DejaVuSerif-Bold-ascii.ttf", font_dir / "b.ttf")
+    scanned = []
+    real_scan = fonts._scan_file
+    monkeypatch.setattr(fonts, "_scan_file", lambda p, w: scanned.append(p.name) or real_scan(p, w))
+    second = fonts.FontIndex.load(dirs=[font_dir], system=False)
+    assert scanned == ["b.ttf"]
+    fresh = fonts.FontIndex.load(dirs=[font_dir], system=False, cache=False)
+    assert [(f.key, f.chars) for f in second.faces] == [(f.key, f.chars) for f in fresh.faces]
+    assert len(second.faces) == len(first.faces) + 1
+
+
 def test_rec_labels_and_shapes(en):
     gen = _rec(en, height=48, max_width=320, max_len=25)
     rng = np.random.default_rng(0)

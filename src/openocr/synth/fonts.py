@@ -2,7 +2,8 @@
 
 A face is scanned once (cmap via fontTools, then a non-empty-ink check per character with
 Pillow) for the characters of the built-in charsets; the result is cached as JSON under
-``~/.cache/openocr/`` keyed by the font files' paths, sizes and mtimes.
+``~/.cache/openocr/`` keyed by the font files' paths, sizes and mtimes; a file whose size and
+mtime are unchanged is not scanned again.
 """
 
 from __future__ import annotations
@@ -245,15 +246,68 @@ def _unicase(pil: ImageFont.FreeTypeFont, chars: list[str]) -> bool:
     return len(ratios) >= 8 and float(np.median(ratios)) > 0.9
 
 
-def _files_key(files: list[Path], wanted: str) -> str:
-    h = hashlib.sha256(f"v{INDEX_VERSION}\n{wanted}\n{BLOCKLIST}\n".encode())
+def _settings_key(wanted: str) -> str:
+    """What a scan's result depends on besides the files: index version, charsets, blocklist."""
+    return hashlib.sha256(f"v{INDEX_VERSION}\n{wanted}\n{BLOCKLIST}\n".encode()).hexdigest()[:20]
+
+
+def _file_stamps(files: list[Path]) -> dict[str, str]:
+    stamps = {}
     for p in files:
         try:
             st = p.stat()
         except OSError:
             continue
-        h.update(f"{p}\t{st.st_size}\t{int(st.st_mtime)}\n".encode())
+        stamps[str(p)] = f"{st.st_size}\t{int(st.st_mtime)}"
+    return stamps
+
+
+def _files_key(stamps: dict[str, str], wanted: str) -> str:
+    h = hashlib.sha256(f"v{INDEX_VERSION}\n{wanted}\n{BLOCKLIST}\n".encode())
+    for p, stamp in stamps.items():
+        h.update(f"{p}\t{stamp}\n".encode())
     return h.hexdigest()[:20]
+
+
+def _write_index(path: Path, settings: str, stamps: dict[str, str], faces: list[Face]) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        faces_json = [{k: v for k, v in f.__dict__.items() if not k.startswith("_")} for f in faces]
+        payload = {
+            "version": INDEX_VERSION,
+            "settings": settings,
+            "stamps": stamps,
+            "faces": faces_json,
+        }
+        tmp.write_text(json.dumps(payload, ensure_ascii=False), "utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
+def _reusable_scans(settings: str, stamps: dict[str, str]) -> dict[str, list[Face]]:
+    """Faces per font file from the newest cached index with the same settings, for the files
+    whose size and mtime are unchanged: adding one font then scans only that font."""
+    try:
+        cached = sorted(cache_dir().glob("font_index_*.json"), key=lambda q: -q.stat().st_mtime)
+    except OSError:
+        return {}
+    for path in cached:
+        try:
+            data = json.loads(path.read_text("utf-8"))
+            if data.get("settings") != settings:
+                continue
+            old = data["stamps"]
+            same = {p for p, stamp in stamps.items() if old.get(p) == stamp}
+            scans: dict[str, list[Face]] = {p: [] for p in same}
+            for f in data["faces"]:
+                if f["path"] in same:
+                    scans[f["path"]].append(Face(**f))
+            return scans
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return {}
 
 
 def cache_dir() -> Path:
@@ -275,30 +329,24 @@ class FontIndex:
     ) -> FontIndex:
         """Scan font directories (system + pip wheels + bundled, plus ``dirs``); cached."""
         wanted = _builtin_chars()
-        files = find_font_files([Path(d) for d in dirs or []], system=system)
-        key = _files_key(files, wanted)
-        path = cache_dir() / f"font_index_{key}.json"
+        settings = _settings_key(wanted)
+        stamps = _file_stamps(find_font_files([Path(d) for d in dirs or []], system=system))
+        path = cache_dir() / f"font_index_{_files_key(stamps, wanted)}.json"
         if cache and path.is_file():
             try:
                 data = json.loads(path.read_text("utf-8"))
-                return cls([Face(**f) for f in data["faces"]])
+                faces = [Face(**f) for f in data["faces"]]
+                if "stamps" not in data:  # written before reuse existed: make it reusable
+                    _write_index(path, settings, stamps, faces)
+                return cls(faces)
             except (OSError, ValueError, KeyError, TypeError):
                 pass
-        faces: list[Face] = []
-        for f in files:
-            faces.extend(_scan_file(f, wanted))
+        reused = _reusable_scans(settings, stamps) if cache else {}
+        faces = []
+        for p in stamps:
+            faces.extend(reused[p] if p in reused else _scan_file(Path(p), wanted))
         if cache:
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_suffix(f".{os.getpid()}.tmp")
-                payload = {"version": INDEX_VERSION, "faces": [f.__dict__ for f in faces]}
-                payload["faces"] = [
-                    {k: v for k, v in d.items() if not k.startswith("_")} for d in payload["faces"]
-                ]
-                tmp.write_text(json.dumps(payload, ensure_ascii=False), "utf-8")
-                os.replace(tmp, path)
-            except OSError:
-                pass
+            _write_index(path, settings, stamps, faces)
         return cls(faces)
 
     def filter(
