@@ -246,9 +246,9 @@ def _unicase(pil: ImageFont.FreeTypeFont, chars: list[str]) -> bool:
     return len(ratios) >= 8 and float(np.median(ratios)) > 0.9
 
 
-def _settings_key(wanted: str) -> str:
+def _settings(wanted: str) -> str:
     """What a scan's result depends on besides the files: index version, charsets, blocklist."""
-    return hashlib.sha256(f"v{INDEX_VERSION}\n{wanted}\n{BLOCKLIST}\n".encode()).hexdigest()[:20]
+    return f"v{INDEX_VERSION}\n{wanted}\n{BLOCKLIST}\n"
 
 
 def _file_stamps(files: list[Path]) -> dict[str, str]:
@@ -262,21 +262,21 @@ def _file_stamps(files: list[Path]) -> dict[str, str]:
     return stamps
 
 
-def _files_key(stamps: dict[str, str], wanted: str) -> str:
-    h = hashlib.sha256(f"v{INDEX_VERSION}\n{wanted}\n{BLOCKLIST}\n".encode())
+def _files_key(stamps: dict[str, str], settings: str) -> str:
+    h = hashlib.sha256(settings.encode())
     for p, stamp in stamps.items():
         h.update(f"{p}\t{stamp}\n".encode())
     return h.hexdigest()[:20]
 
 
-def _write_index(path: Path, settings: str, stamps: dict[str, str], faces: list[Face]) -> None:
+def _write_index(path: Path, settings_id: str, stamps: dict[str, str], faces: list[Face]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         faces_json = [{k: v for k, v in f.__dict__.items() if not k.startswith("_")} for f in faces]
         payload = {
             "version": INDEX_VERSION,
-            "settings": settings,
+            "settings": settings_id,
             "stamps": stamps,
             "faces": faces_json,
         }
@@ -286,7 +286,7 @@ def _write_index(path: Path, settings: str, stamps: dict[str, str], faces: list[
         pass
 
 
-def _reusable_scans(settings: str, stamps: dict[str, str]) -> dict[str, list[Face]]:
+def _reusable_scans(settings_id: str, stamps: dict[str, str]) -> dict[str, list[Face]]:
     """Faces per font file from the newest cached index with the same settings, for the files
     whose size and mtime are unchanged: adding one font then scans only that font."""
     try:
@@ -296,7 +296,7 @@ def _reusable_scans(settings: str, stamps: dict[str, str]) -> dict[str, list[Fac
     for path in cached:
         try:
             data = json.loads(path.read_text("utf-8"))
-            if data.get("settings") != settings:
+            if data.get("settings") != settings_id:
                 continue
             old = data["stamps"]
             same = {p for p, stamp in stamps.items() if old.get(p) == stamp}
@@ -329,15 +329,16 @@ class FontIndex:
     ) -> FontIndex:
         """Scan font directories (system + pip wheels + bundled, plus ``dirs``); cached."""
         wanted = _builtin_chars()
-        settings = _settings_key(wanted)
+        settings = _settings(wanted)
         stamps = _file_stamps(find_font_files([Path(d) for d in dirs or []], system=system))
-        path = cache_dir() / f"font_index_{_files_key(stamps, wanted)}.json"
+        path = cache_dir() / f"font_index_{_files_key(stamps, settings)}.json"
+        settings_id = hashlib.sha256(settings.encode()).hexdigest()[:20]
         if cache and path.is_file():
             try:
                 data = json.loads(path.read_text("utf-8"))
                 faces = [Face(**f) for f in data["faces"]]
                 if "stamps" not in data:  # written before reuse existed: make it reusable
-                    _write_index(path, settings, stamps, faces)
+                    _write_index(path, settings_id, stamps, faces)
                 return cls(faces)
             except (OSError, ValueError, KeyError, TypeError):
                 pass
