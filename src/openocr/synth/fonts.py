@@ -342,12 +342,12 @@ class FontIndex:
                 return cls(faces)
             except (OSError, ValueError, KeyError, TypeError):
                 pass
-        reused = _reusable_scans(settings, stamps) if cache else {}
+        reused = _reusable_scans(settings_id, stamps) if cache else {}
         faces = []
         for p in stamps:
             faces.extend(reused[p] if p in reused else _scan_file(Path(p), wanted))
         if cache:
-            _write_index(path, settings, stamps, faces)
+            _write_index(path, settings_id, stamps, faces)
         return cls(faces)
 
     def filter(
