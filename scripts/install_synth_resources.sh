@@ -4,14 +4,17 @@
 #   bash scripts/install_synth_resources.sh            # Latin + CJK fonts, corpora, backgrounds
 #   bash scripts/install_synth_resources.sh --minimal  # Latin fonts + English corpora only
 #   bash scripts/install_synth_resources.sh --no-pip   # skip PyPI packages
+#   bash scripts/install_synth_resources.sh --npm-fonts  # also two Chinese fonts from npm (Fontsource)
 set -euo pipefail
 
 MINIMAL=0
 PIP=1
+NPM_FONTS=0
 for arg in "$@"; do
   case "$arg" in
     --minimal) MINIMAL=1 ;;
     --no-pip) PIP=0 ;;
+    --npm-fonts) NPM_FONTS=1 ;;
     *) echo "unknown option: $arg" >&2; exit 2 ;;
   esac
 done
@@ -85,6 +88,10 @@ if [ "$PIP" = 1 ]; then
   pips=(wordfreq)
   [ "$MINIMAL" = 0 ] && pips+=(jieba)
   "$PY" -m pip install -q "${pips[@]}"
+fi
+
+if [ "$NPM_FONTS" = 1 ]; then
+  "${PYTHON:-python3}" "$(dirname "$0")/install_fontsource_fonts.py"
 fi
 
 # Rebuild the font index now so the first training run does not pay for it.

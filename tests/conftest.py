@@ -2,12 +2,33 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def load_script():
+    """Import a file under scripts/ or benchmarks/ (not a package) as a module."""
+
+    def load(relpath: str):
+        path = ROOT / relpath
+        name = "openocr_" + path.stem
+        spec = importlib.util.spec_from_file_location(name, path)
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[name] = mod  # dataclasses in the script look their module up here
+        spec.loader.exec_module(mod)
+        return mod
+
+    return load
+
 
 WORDS = [
     "HELLO",

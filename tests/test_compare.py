@@ -3,9 +3,7 @@ only) and scores like ``openocr eval``; the PP-OCRv4 worker runs when its venv e
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,12 +15,8 @@ BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
 
 
 @pytest.fixture(scope="module")
-def compare():
-    spec = importlib.util.spec_from_file_location("openocr_bench_compare", BENCH / "compare.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
+def compare(load_script):
+    return load_script("benchmarks/compare.py")
 
 
 @pytest.fixture(scope="module")

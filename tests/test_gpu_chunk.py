@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,16 +12,10 @@ from openocr.charset import Charset
 from openocr.checkpoint import load_checkpoint, save_checkpoint
 from openocr.models import create_model
 
-SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "gpu_chunk.py"
-
 
 @pytest.fixture(scope="module")
-def chunk():
-    spec = importlib.util.spec_from_file_location("openocr_gpu_chunk", SCRIPT)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
+def chunk(load_script):
+    return load_script("scripts/gpu_chunk.py")
 
 
 def _run_dir(tmp_path: Path, log_lines: list[str]) -> Path:

@@ -3,7 +3,6 @@ loads with a matching sha256 and that ``OpenOCR()`` reads the bundled receipt.""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -16,14 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = weights.read_manifest()
 
 
-def _ship_module():
-    spec = importlib.util.spec_from_file_location("ship_model", ROOT / "scripts" / "ship_model.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-def test_ship_script_writes_verified_entries(tmp_path, monkeypatch):
+def test_ship_script_writes_verified_entries(tmp_path, monkeypatch, load_script):
     pytest.importorskip("torch")
     pytest.importorskip("onnx")
     from openocr.charset import Charset
@@ -31,7 +23,7 @@ def test_ship_script_writes_verified_entries(tmp_path, monkeypatch):
     from openocr.models import create_model
     from openocr.runtime.onnx_backend import OnnxBackend
 
-    ship = _ship_module()
+    ship = load_script("scripts/ship_model.py")
     monkeypatch.setattr(ship, "MODELS", tmp_path / "models")
     ckpt = save_checkpoint(
         tmp_path / "tiny.safetensors", create_model("repsvtr_tiny"), Charset.load("en"), {"a": 1}
