@@ -18,7 +18,6 @@ import tempfile
 from pathlib import Path
 
 from fontTools.merge import Merger, Options
-from fontTools.ttLib import TTFont
 
 # Pinned for reproducible training data. Chosen by eye for legible, distinct glyphs
 # (于/干/千, 己/已/巳): ZCOOL XiaoWei draws 于 as 干 and stays out, as do the cursive
@@ -30,19 +29,13 @@ PACKAGES = {
 SUBSET = re.compile(r"-\d+-400-normal\.woff$")
 
 
-def merge_subsets(woffs: list[Path], out: Path, work: Path) -> int:
-    """Merge same-font WOFF subsets into one TTF; returns the number of mapped characters."""
-    ttfs = []
-    for woff in woffs:
-        font = TTFont(woff)
-        font.flavor = None
-        for tag in ("GSUB", "GPOS"):  # per-subset layout tables do not merge; not needed
-            if tag in font:
-                del font[tag]
-        ttf = work / (woff.stem + ".ttf")
-        font.save(ttf)
-        ttfs.append(ttf)
-    merged = Merger(options=Options(drop_tables=["GSUB", "GPOS"])).merge(ttfs)
+def merge_subsets(woffs: list[Path], out: Path) -> int:
+    """Merge same-font WOFF subsets into one TTF; returns the number of mapped characters.
+
+    Per-subset layout tables (GSUB/GPOS) do not merge and rendering does not need them.
+    """
+    merged = Merger(options=Options(drop_tables=["GSUB", "GPOS"])).merge(woffs)
+    merged.flavor = None
     merged.save(out)
     return len(merged.getBestCmap())
 
@@ -65,7 +58,7 @@ def install(dest: Path) -> None:
                            if SUBSET.search(p.name))
             if not woffs:
                 sys.exit(f"{spec}: no numbered WOFF subsets in the package")
-            chars = merge_subsets(woffs, work / name, work)
+            chars = merge_subsets(woffs, work / name)
             shutil.move(work / name, out)
             print(f"installed: {out} ({len(woffs)} subsets, {chars} characters)")
 

@@ -10,6 +10,7 @@ set -euo pipefail
 MINIMAL=0
 PIP=1
 NPM_FONTS=0
+PY="${PYTHON:-python3}"
 for arg in "$@"; do
   case "$arg" in
     --minimal) MINIMAL=1 ;;
@@ -84,18 +85,16 @@ else
 fi
 
 if [ "$PIP" = 1 ]; then
-  PY="${PYTHON:-python3}"
   pips=(wordfreq)
   [ "$MINIMAL" = 0 ] && pips+=(jieba)
   "$PY" -m pip install -q "${pips[@]}"
 fi
 
 if [ "$NPM_FONTS" = 1 ]; then
-  "${PYTHON:-python3}" "$(dirname "$0")/install_fontsource_fonts.py"
+  "$PY" "$(dirname "$0")/install_fontsource_fonts.py"
 fi
 
 # Rebuild the font index now so the first training run does not pay for it.
-PY="${PYTHON:-python3}"
 "$PY" - <<'PYEOF' || echo "font index not built (is openocr installed?)"
 from openocr.synth.fonts import FontIndex
 idx = FontIndex.load()
