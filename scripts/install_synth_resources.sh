@@ -4,7 +4,7 @@
 #   bash scripts/install_synth_resources.sh            # Latin + CJK fonts, corpora, backgrounds
 #   bash scripts/install_synth_resources.sh --minimal  # Latin fonts + English corpora only
 #   bash scripts/install_synth_resources.sh --no-pip   # skip PyPI packages
-#   bash scripts/install_synth_resources.sh --npm-fonts  # also two Chinese fonts from npm (Fontsource)
+#   bash scripts/install_synth_resources.sh --npm-fonts  # also three Chinese fonts from npm (Fontsource)
 set -euo pipefail
 
 MINIMAL=0
