@@ -21,13 +21,11 @@ from fontTools.merge import Merger, Options
 
 # Pinned for reproducible training data. Chosen by eye for legible, distinct glyphs
 # (于/干/千, 己/已/巳): ZCOOL XiaoWei draws 于 as 干 and stays out, as do the cursive
-# Zhi Mang Xing and Liu Jian Mao Cao. Of the 6,763 GB2312 hanzi the two Kai faces draw
-# 6,730, Cactus 6,045.
+# Zhi Mang Xing and Liu Jian Mao Cao. Coverage and provenance: docs/synth.md.
 PACKAGES = {
     "MaShanZheng-Regular.ttf": "@fontsource/ma-shan-zheng@5.3.1",  # brush Kai
     "LongCang-Regular.ttf": "@fontsource/long-cang@5.3.0",  # handwritten Kai
-    # A Ming drawn from Henry Chan's HKCS glyphs, not Arphic-derived (the held-out AR PL UMing
-    # stays unseen), to balance the two Kai faces above. Traditional-leaning glyph forms.
+    # Ming, not Arphic-derived: the held-out AR PL UMing stays unseen
     "CactusClassicalSerif-Regular.ttf": "@fontsource/cactus-classical-serif@5.3.0",
 }
 SUBSET = re.compile(r"-\d+-400-normal\.woff$")
